@@ -1,0 +1,187 @@
+/// Wire types of the ops-agent's HTTP API (see `openapi/ops-agent.yaml`), shared by the agent
+/// that serves them and the monitor that reads them. JSON keys are snake_case.
+public enum AgentAPI {
+    /// `GET /v1/actions`
+    public struct Catalog: Sendable, Hashable, Codable {
+        public var actions: [CatalogAction]
+        public var refusedBundles: [RefusedBundle]
+
+        public init(actions: [CatalogAction], refusedBundles: [RefusedBundle]) {
+            self.actions = actions
+            self.refusedBundles = refusedBundles
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case actions
+            case refusedBundles = "refused_bundles"
+        }
+    }
+
+    public struct CatalogAction: Sendable, Hashable, Codable {
+        public var id: String
+        public var title: String
+        public var description: String
+        public var kind: ActionKind
+        public var argv: [String]
+        public var preflightArgv: [String]?
+        public var timeoutS: Int
+        public var killGraceS: Int
+        public var lock: String
+        public var limits: ActionLimits
+        public var targets: [String]
+        public var rank: Int
+        public var maxOutputBytes: Int
+        public var bundle: BundleRef
+
+        public init(spec: ActionSpec, bundle: BundleRef) {
+            self.id = spec.id
+            self.title = spec.title
+            self.description = spec.description
+            self.kind = spec.kind
+            self.argv = spec.argv
+            self.preflightArgv = spec.preflightArgv
+            self.timeoutS = spec.timeoutS
+            self.killGraceS = spec.killGraceS
+            self.lock = spec.lock
+            self.limits = spec.limits
+            self.targets = spec.targets
+            self.rank = spec.rank
+            self.maxOutputBytes = spec.maxOutputBytes
+            self.bundle = bundle
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, title, description, kind, argv
+            case preflightArgv = "preflight_argv"
+            case timeoutS = "timeout_s"
+            case killGraceS = "kill_grace_s"
+            case lock, limits, targets, rank
+            case maxOutputBytes = "max_output_bytes"
+            case bundle
+        }
+    }
+
+    public struct BundleRef: Sendable, Hashable, Codable {
+        public var id: String
+        public var version: String
+        public var serial: Int
+        /// SHA-256 of the loaded plugin library.
+        public var sha256: String
+        public var keyID: String
+
+        public init(id: String, version: String, serial: Int, sha256: String, keyID: String) {
+            self.id = id
+            self.version = version
+            self.serial = serial
+            self.sha256 = sha256
+            self.keyID = keyID
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, version, serial, sha256
+            case keyID = "key_id"
+        }
+    }
+
+    public struct RefusedBundle: Sendable, Hashable, Codable {
+        /// The bundle directory's name (the id may be unknown when the manifest is unreadable).
+        public var directory: String
+        /// The load step that failed, e.g. `safe-path`, `signature`, `digest`, `handshake`.
+        public var step: String
+        public var reason: String
+
+        public init(directory: String, step: String, reason: String) {
+            self.directory = directory
+            self.step = step
+            self.reason = reason
+        }
+    }
+
+    /// Body of `POST /v1/actions/{id}/run` (optional).
+    public struct RunRequest: Sendable, Hashable, Codable {
+        /// At most 500 characters; logged and audited, never executed.
+        public var reason: String?
+        /// At most 64 characters.
+        public var incident: String?
+
+        public init(reason: String? = nil, incident: String? = nil) {
+            self.reason = reason
+            self.incident = incident
+        }
+    }
+
+    /// Response of `POST /v1/actions/{id}/run`.
+    public struct RunResult: Sendable, Hashable, Codable {
+        public var action: String
+        public var auditID: String
+        /// `succeeded`, `failed` (non-zero exit), `timed_out`, `killed`, `spawn_failed`.
+        public var outcome: String
+        public var exitCode: Int?
+        public var signal: Int?
+        public var timedOut: Bool
+        public var durationMs: Int
+        public var stdoutTail: String
+        public var stderrTail: String
+        public var stdoutBytes: Int
+        public var stderrBytes: Int
+        public var truncated: Bool
+        /// The bundle's reading of the output (JSON object), if it had one.
+        public var interpretation: JSONValue?
+
+        public init(
+            action: String,
+            auditID: String,
+            outcome: String,
+            exitCode: Int?,
+            signal: Int?,
+            timedOut: Bool,
+            durationMs: Int,
+            stdoutTail: String,
+            stderrTail: String,
+            stdoutBytes: Int,
+            stderrBytes: Int,
+            truncated: Bool,
+            interpretation: JSONValue?
+        ) {
+            self.action = action
+            self.auditID = auditID
+            self.outcome = outcome
+            self.exitCode = exitCode
+            self.signal = signal
+            self.timedOut = timedOut
+            self.durationMs = durationMs
+            self.stdoutTail = stdoutTail
+            self.stderrTail = stderrTail
+            self.stdoutBytes = stdoutBytes
+            self.stderrBytes = stderrBytes
+            self.truncated = truncated
+            self.interpretation = interpretation
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case action
+            case auditID = "audit_id"
+            case outcome
+            case exitCode = "exit_code"
+            case signal
+            case timedOut = "timed_out"
+            case durationMs = "duration_ms"
+            case stdoutTail = "stdout_tail"
+            case stderrTail = "stderr_tail"
+            case stdoutBytes = "stdout_bytes"
+            case stderrBytes = "stderr_bytes"
+            case truncated
+            case interpretation
+        }
+    }
+
+    /// Every error body: `{"error":{"message":…}}`.
+    public struct ErrorBody: Sendable, Hashable, Codable {
+        public struct Detail: Sendable, Hashable, Codable {
+            public var message: String
+            public init(message: String) { self.message = message }
+        }
+        public var error: Detail
+        public init(message: String) { self.error = Detail(message: message) }
+    }
+}

@@ -1,0 +1,1 @@
+print("zumik-actions: not built yet")

@@ -1,0 +1,1 @@
+print("zumik-monitor: not built yet")

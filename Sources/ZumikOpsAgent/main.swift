@@ -1,0 +1,1 @@
+print("zumik-ops-agent: not built yet")
