@@ -352,3 +352,94 @@ import ZumikTestSupport
         }
     }
 }
+
+@Suite struct BundleLoaderHardeningTests {
+    @Test func manifestDeclaringAnotherABIThanTheLibraryIsRefused() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let manifest = try TestBundleFactory.productionManifest(named: "DockerActions")
+            .replacingOccurrences(of: "\"minor\": 0", with: "\"minor\": 3")
+        try fixture.pack("DockerActions", into: "docker", manifest: manifest)
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "handshake")
+        #expect(refused.reason.contains("declares ABI 1.3 but the library reports 1.0"))
+    }
+
+    @Test func missingArtifactForThisPlatformIsRefused() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        let path = "\(docker)/manifest.json"
+        let text = String(decoding: try readBytes(path), as: UTF8.self)
+            .replacingOccurrences(of: "\"linux-x86_64\"", with: "\"linux-riscv64\"")
+            .replacingOccurrences(of: "\"linux-aarch64\"", with: "\"linux-riscv64\"")
+        try overwriteInPlace(path, with: Array(text.utf8))
+        _ = try BundlePacker.sign(directory: docker, key: fixture.key)
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "artifact")
+        #expect(refused.reason.contains("no artifact for platform"))
+        #expect(refused.reason.contains("linux-riscv64"))
+    }
+
+    @Test func invalidSignedManifestIsRefusedAtManifest() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        let path = "\(docker)/manifest.json"
+        let text = String(decoding: try readBytes(path), as: UTF8.self)
+            .replacingOccurrences(of: "\"timeout_s\": 120", with: "\"timeout_s\": 7200")
+        try overwriteInPlace(path, with: Array(text.utf8))
+        // Signed as it is (bypassing `sign`, which validates first).
+        try overwriteInPlace(
+            "\(docker)/manifest.sig",
+            with: try fixture.key.sign(manifest: Array(text.utf8)).fileBytes
+        )
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "manifest")
+        #expect(refused.reason.contains("$.actions[4].timeout_s: must be between 1 and 3600 (got 7200)"))
+    }
+
+    @Test func damagedAcceptedSerialsStopLoadingRatherThanForget() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        try Data("not json".utf8).write(
+            to: URL(fileURLWithPath: "\(fixture.factory.stateDirectory)/accepted-serials.json")
+        )
+        let registry = fixture.registry()
+        let report = registry.reload()
+        #expect(report.loaded.isEmpty)
+        #expect(report.refused.first?.step == "serial")
+        #expect(report.refused.first?.reason.contains("accepted-serials.json") == true)
+    }
+
+    @Test func strayEntriesInABundleDirectoryAreRefused() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        try #require(mkdir("\(docker)/extra", 0o755) == 0)
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "safe-path")
+        #expect(refused.reason.contains("extra: is not a regular file"))
+    }
+
+    @Test func concurrentReadersDuringReloadSeeACompleteCatalog() async throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        try fixture.pack("NginxActions", into: "nginx")
+        let registry = fixture.registry()
+        registry.reload()
+        await withTaskGroup(of: Int.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    if index % 2 == 0 { registry.reload() }
+                    return registry.catalog().actions.count
+                }
+            }
+            for await count in group {
+                #expect(count == 12)
+            }
+        }
+    }
+}

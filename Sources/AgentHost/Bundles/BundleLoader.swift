@@ -225,6 +225,14 @@ public struct BundleLoader: Sendable {
             }
         }
         let manifest = verified.manifest
+        let declared = manifest.bundle.abi
+        guard declared.major == Int(image.abiMajor), declared.minor == Int(image.abiMinor) else {
+            throw BundleRefusal(
+                name,
+                .handshake,
+                "the signed manifest declares ABI \(declared.major).\(declared.minor) but the library reports \(image.abiMajor).\(image.abiMinor)"
+            )
+        }
         guard image.bundleID == manifest.bundle.id else {
             throw BundleRefusal(
                 name,
