@@ -2,6 +2,7 @@ import ActionKit
 import AgentHost
 import CZumikSys
 import Foundation
+import Logging
 import Testing
 import ZumikTestSupport
 
@@ -440,6 +441,34 @@ import ZumikTestSupport
             for await count in group {
                 #expect(count == 12)
             }
+        }
+    }
+}
+
+@Suite struct BundleLoggingTests {
+    @Test func refusalsAreLoggedWithTheBundleAndStep() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        try fixture.pack("NginxActions", into: "nginx")
+        unlink("\(docker)/manifest.sig")
+        let handler = RecordingLogHandler()
+        let registry = fixture.registry(logger: Logger(label: "test", factory: { _ in handler }))
+        registry.reload()
+        let refusal = try #require(handler.records.first { $0.message == "bundle refused" })
+        #expect(refusal.level == .error)
+        #expect(refusal.metadata["bundle.directory"] == "docker")
+        #expect(refusal.metadata["bundle.step"] == "signature")
+        let summary = try #require(handler.records.first { $0.message == "bundles scanned" })
+        #expect(summary.metadata["bundles.loaded"] == "1")
+        #expect(summary.metadata["bundles.refused"] == "1")
+        // Nothing logged carries key material.
+        let keyFile = try #require(
+            try JSONSerialization.jsonObject(with: Data(fixture.key.fileBytes)) as? [String: String]
+        )
+        let secret = try #require(keyFile["private_key"])
+        for record in handler.records {
+            #expect(!record.message.contains(secret) && !record.metadata.description.contains(secret))
         }
     }
 }
