@@ -472,3 +472,36 @@ import ZumikTestSupport
         }
     }
 }
+
+@Suite struct BundleReloadTests {
+    /// Open memfds whose name carries `directory` (names are `memfd:zumik-bundle-<directory>`).
+    private func memfds(named directory: String) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { fd in
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? ""
+            return target.hasPrefix("/memfd:zumik-bundle-\(directory) ")
+        }.count
+    }
+
+    @Test func aRefusedLibraryIsNotDlopenedAgainOnReload() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("WrongABIPlugin", into: "wrong-abi-reloaded", manifest: BundleFixture.wrongABIManifest)
+        let registry = fixture.registry()
+        for _ in 0..<3 {
+            let report = registry.reload()
+            #expect(report.refused.map(\.step) == ["handshake"])
+            #expect(report.refused.first?.reason.contains("ABI major 99") == true)
+        }
+        #expect(try memfds(named: "wrong-abi-reloaded") == 1)
+    }
+
+    @Test func anAcceptedLibraryIsMappedOnceAcrossReloadsAndDirectories() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("NginxActions", into: "nginx-mapped-once")
+        let registry = fixture.registry()
+        for _ in 0..<3 { registry.reload() }
+        #expect(registry.catalog().actions.count == 3)
+        #expect(try memfds(named: "nginx-mapped-once") == 1)
+    }
+}
