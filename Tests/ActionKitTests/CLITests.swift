@@ -177,6 +177,34 @@ private let pythonAvailable =
         #expect(!FileManager.default.fileExists(atPath: "\(fixture.factory.bundlesDirectory)/n/manifest.json"))
     }
 
+    @Test func verifyAndListRefuseARollbackGivenTheStateDirectory() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let bundle = try fixture.pack("DockerActions", into: "docker", serial: 2)
+        let state = fixture.factory.stateDirectory
+        try Data("{\"ai.zumik.docker\": 3}".utf8).write(to: URL(fileURLWithPath: "\(state)/accepted-serials.json"))
+        let trusted = fixture.factory.trustedKeysDirectory
+        let verify = try run(["verify", "--bundle", bundle, "--trusted-keys-dir", trusted, "--state-dir", state])
+        #expect(verify.status == 1)
+        #expect(
+            verify.stderr.contains(
+                "bundle docker: serial: serial 2 of ai.zumik.docker is lower than the accepted serial 3"
+            )
+        )
+        // Without the state directory the rollback cannot be seen; with it from the environment it is.
+        #expect(try run(["verify", "--bundle", bundle, "--trusted-keys-dir", trusted]).status == 0)
+        let list = try run(
+            ["list", "--bundles-dir", fixture.factory.bundlesDirectory, "--trusted-keys-dir", trusted],
+            environment: ["ZUMIK_STATE_DIR": state]
+        )
+        #expect(list.status == 0)
+        #expect(list.stderr.contains("refused: docker: serial:"))
+        #expect(list.stdout.split(separator: "\n").count == 1, "only the header: \(list.stdout)")
+        // The tool never writes the state directory.
+        let after = try String(contentsOfFile: "\(state)/accepted-serials.json", encoding: .utf8)
+        #expect(after == "{\"ai.zumik.docker\": 3}")
+    }
+
     @Test func missingDirectoriesAndBadFlagsFailClearly() throws {
         let noDirs = try run(["list"])
         #expect(noDirs.status != 0)
