@@ -505,3 +505,30 @@ import ZumikTestSupport
         #expect(try memfds(named: "nginx-mapped-once") == 1)
     }
 }
+
+@Suite struct StateDirectoryTests {
+    @Test func unsafeStateDirectoryLoadsNothing() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("NginxActions", into: "nginx")
+        try #require(chmod(fixture.factory.stateDirectory, 0o777) == 0)
+        let report = fixture.registry().reload()
+        #expect(report.loaded.isEmpty)
+        #expect(report.refused.first?.step == "serial")
+        #expect(report.refused.first?.reason.contains("state directory:") == true)
+        #expect(report.refused.first?.reason.contains("group- or other-writable") == true)
+    }
+
+    @Test func missingStateDirectoryIsCreatedPrivate() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("NginxActions", into: "nginx")
+        TestBundleFactory.removeTree(fixture.factory.stateDirectory)
+        #expect(fixture.registry().reload().loaded.count == 1)
+        var info = stat()
+        #expect(stat(fixture.factory.stateDirectory, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o700)
+        #expect(stat("\(fixture.factory.stateDirectory)/accepted-serials.json", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+    }
+}

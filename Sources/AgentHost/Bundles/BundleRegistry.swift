@@ -176,6 +176,15 @@ public final class BundleRegistry: Sendable {
         var serials: AcceptedSerials?
         switch serialPolicy {
         case .enforceAndRecord(let directory), .enforce(let directory):
+            // Whoever can write the accepted serials can allow a rollback: same rules as the bundles.
+            if FileIO.exists(directory) {
+                do {
+                    try DirectorySafety.check(path: directory)
+                } catch {
+                    refused.append(.init(directory: directory, step: "serial", reason: "state directory: \(error)"))
+                    return BundleLoadReport(loaded: [], refused: refused, keyProblems: keyProblems)
+                }
+            }
             do {
                 serials = try AcceptedSerials.load(directory: directory)
             } catch {
