@@ -77,13 +77,50 @@ public enum SecretRedactor {
     /// `text` with every secret replaced by ``marker``.
     public static func redact(_ text: String) -> String {
         var result = text
-        for rule in rules {
-            result = result.replacing(rule) { match in
-                let kept = match.output.count > 1 ? (match.output[1].substring.map(String.init) ?? "") : ""
-                return kept + marker
+        if containsTrigger(Substring(text), ["private key-----"]) {
+            result = result.replacing(privateKeyBlock, with: "-----BEGIN PRIVATE KEY-----" + marker)
+        }
+        // The rules are regular expressions, which are slow; most log lines hold none of the words
+        // a secret needs, so only lines that do are matched.
+        var lines = result.split(separator: "\n", omittingEmptySubsequences: false)
+        var changed = false
+        for index in lines.indices where containsTrigger(lines[index], triggers) {
+            var line = String(lines[index])
+            for rule in rules {
+                line = line.replacing(rule) { match in
+                    let kept = match.output.count > 1 ? (match.output[1].substring.map(String.init) ?? "") : ""
+                    return kept + marker
+                }
+            }
+            lines[index] = Substring(line)
+            changed = true
+        }
+        return changed ? lines.joined(separator: "\n") : result
+    }
+
+    /// Lowercase words at least one of which every rule's match contains.
+    private static let triggers: [[UInt8]] = [
+        "bearer", "basic", "://", "pass", "pwd", "token", "key", "secret", "credential", "sk-", "gh", "xox", "akia",
+        "eyj",
+    ].map { Array($0.utf8) }
+
+    /// Whether `text`, ASCII-lowercased, contains any of `words`.
+    private static func containsTrigger(_ text: Substring, _ words: [[UInt8]]) -> Bool {
+        let bytes = Array(text.utf8)
+        guard !bytes.isEmpty else { return false }
+        let lower = bytes.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }
+        for word in words where word.count <= lower.count {
+            var start = 0
+            while start + word.count <= lower.count {
+                if lower[start] == word[0] && lower[start..<start + word.count].elementsEqual(word) { return true }
+                start += 1
             }
         }
-        return result.replacing(privateKeyBlock, with: "-----BEGIN PRIVATE KEY-----" + marker)
+        return false
+    }
+
+    private static func containsTrigger(_ text: Substring, _ words: [String]) -> Bool {
+        containsTrigger(text, words.map { Array($0.utf8) })
     }
 
     nonisolated(unsafe) private static let privateKeyBlock = try! Regex(

@@ -180,6 +180,33 @@ import ZumikTestSupport
         }
     }
 
+    @Test func readersGiveTheSameAnswerFromManyThreads() async throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        let registry = fixture.registry()
+        registry.reload()
+        let action = try #require(registry.action(id: "api_core_logs"))
+        let stdout = Array(
+            (1...100).map { "req \($0) Authorization: Bearer tok\($0)abcdef password=pw\($0)" }
+                .joined(separator: "\n").utf8
+        )
+        let expected = action.interpret(exitCode: 0, signal: nil, stdout: stdout, stderr: [])
+        #expect(expected != nil)
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    (0..<4).allSatisfy { _ in
+                        action.interpret(exitCode: 0, signal: nil, stdout: stdout, stderr: []) == expected
+                    }
+                }
+            }
+            for await same in group {
+                #expect(same)
+            }
+        }
+    }
+
     @Test func remediationReadingAndUnknownAction() throws {
         try withBundles { registry in
             let ok = try read(registry, "restart_api_core", stdout: "api-core\n")
