@@ -179,6 +179,8 @@ private func issues(_ bytes: [UInt8]) -> [ManifestError.Issue] {
         ("\"manifest_version\": 1", "\"manifest_version\": 2", "$.manifest_version", "must be 1 (got 2)"),
         ("\"lock\": \"docker\"", "\"lock\": \"\"", "$.actions[0].lock", "must match"),
         ("\"title\": \"States\"", "\"title\": true", "$.actions[1].title", "must be a string (got boolean)"),
+        ("\"title\": \"States\"", "\"title\": \"   \"", "$.actions[1].title", "must not be empty or only spaces"),
+        ("\"version\": \"1.0.0\"", "\"version\": \"\"", "$.bundle.version", "must not be empty or only spaces"),
         ("\"lock\": \"docker\",", "", "$.actions[0].lock", "required key is missing"),
     ])
     func badFieldIsNamedWithPathAndRule(old: String, new: String, path: String, rule: String) throws {
