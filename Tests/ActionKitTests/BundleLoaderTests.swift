@@ -532,3 +532,21 @@ import ZumikTestSupport
         #expect(info.st_mode & 0o777 == 0o600)
     }
 }
+
+@Suite struct KeyRevocationTests {
+    @Test func removingATrustedKeyRemovesItsBundlesOnTheNextReload() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let other = try fixture.factory.makeKey(id: "nginx-signer", scopes: ["ai.zumik.nginx"])
+        try fixture.pack("DockerActions", into: "docker")
+        try fixture.pack("NginxActions", into: "nginx", key: other)
+        let registry = fixture.registry()
+        #expect(registry.reload().loaded.count == 2)
+        unlink("\(fixture.factory.trustedKeysDirectory)/test-ops.pub.json")
+        let report = registry.reload()
+        #expect(report.loaded.map(\.id) == ["ai.zumik.nginx"])
+        #expect(fixture.refusal(of: "docker", in: report)?.reason.contains("unknown key \"test-ops\"") == true)
+        #expect(registry.action(id: "restart_api_core") == nil)
+        #expect(registry.action(id: "reload_nginx") != nil)
+    }
+}
