@@ -49,9 +49,13 @@ private func specsDirectory() -> String {
     return "\(TestBundleFactory.packageRoot)/../shared/specs"
 }
 
-private let pythonAvailable =
-    FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
-    || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+/// `python3` on PATH.
+private let python3: String? = {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/python3" }.first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+}()
 
 @Suite struct CLITests {
     @Test func keygenWritesAPrivateKeyAndItsTrustedKey() throws {
@@ -218,7 +222,7 @@ private let pythonAvailable =
         #expect(unknown.status != 0)
     }
 
-    @Test(.enabled(if: pythonAvailable, "python3 is needed to run specs/validate.py"))
+    @Test(.enabled(if: python3 != nil, "python3 is not on PATH: needed to run specs/validate.py"))
     func schemaIsAValidStrictChatRequestTools() throws {
         let fixture = try BundleFixture()
         defer { fixture.remove() }
@@ -244,9 +248,9 @@ private let pythonAvailable =
         try JSONSerialization.data(withJSONObject: request).write(to: URL(fileURLWithPath: requestPath))
         let specs = specsDirectory()
         let validator = Process()
-        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        validator.executableURL = URL(fileURLWithPath: try #require(python3))
         validator.arguments = [
-            "python3", "\(specs)/validate.py", "\(specs)/openai_chat_request.strict.schema.json", requestPath,
+            "\(specs)/validate.py", "\(specs)/openai_chat_request.strict.schema.json", requestPath,
         ]
         let out = Pipe()
         validator.standardOutput = out
@@ -266,7 +270,7 @@ private let pythonAvailable =
         badRequest["tools"] = broken
         try JSONSerialization.data(withJSONObject: badRequest).write(to: URL(fileURLWithPath: requestPath))
         let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.executableURL = validator.executableURL
         check.arguments = validator.arguments
         check.standardOutput = Pipe()
         try check.run()
