@@ -59,6 +59,29 @@ import ZumikTestSupport
         }
     }
 
+    @Test func composePsFieldsOfUnexpectedTypesAreTreatedAsAbsent() throws {
+        try withBundles { registry in
+            let stdout = """
+                {"Name":"a","Service":"api-core","State":"exited","Health":null,"ExitCode":"3"}
+                {"Name":7,"Service":"gateway","State":["x"],"ExitCode":1.5}
+                """
+            let reading = try read(registry, "docker_service_states", stdout: stdout)
+            #expect(reading["summary"] == .string("api-core: exited (exit 3); gateway: unknown"))
+            #expect(reading["unread_lines"] == .number(0))
+        }
+    }
+
+    @Test func logsLoseTerminalEscapes() throws {
+        try withBundles { registry in
+            let reading = try read(registry, "gateway_logs", stderr: "\u{1B}[31mERROR\u{1B}[0m upstream down\r\n")
+            guard case .object(let tail) = reading["stderr"] else {
+                Issue.record("no stderr tail in \(reading)")
+                return
+            }
+            #expect(tail["text"] == .string("ERROR upstream down"))
+        }
+    }
+
     @Test func composePsArrayFormat() throws {
         try withBundles { registry in
             let stdout = #"[{"Name":"a","Service":"api-core","State":"running","Health":"unhealthy","ExitCode":0}]"#
