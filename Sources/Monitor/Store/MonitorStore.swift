@@ -282,6 +282,10 @@ public final class MonitorStore: Sendable {
         }
     }
 
+    public func openIncidentCount() throws -> Int {
+        try pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM incidents WHERE closed_at IS NULL") ?? 0 }
+    }
+
     public func incidents(for property: String? = nil) throws -> [Incident] {
         try pool.read { db in
             if let property {
