@@ -100,14 +100,7 @@ public final class MonitorService: Service, PropertyReprober {
     /// Runs one cycle over every property now ("check now", the `check` command). Returns results in
     /// configuration order.
     public func checkNow() async -> [ProbeResult] {
-        let results = await probeAndRecord(config.properties)
-        let next = now().addingTimeInterval(config.interval.timeInterval)
-        schedule.withLock { s in
-            for property in config.properties where (s.nextDue[property.name] ?? .distantPast) < next {
-                s.nextDue[property.name] = next
-            }
-        }
-        return results
+        await probeAndRecord(config.properties)
     }
 
     public func reprobe(property name: String) async -> ProbeResult? {
