@@ -142,7 +142,8 @@ public final class MonitorService: Service, PropertyReprober {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
             }
-            logger.info("probe failed once; confirming", metadata: meta)
+            wake.signal()
+            logger.info("state not confirmed; confirmation probe scheduled", metadata: meta)
         }
         guard let transition = recorded.transition else { return }
         metrics.transition(property.name, to: transition.to)
