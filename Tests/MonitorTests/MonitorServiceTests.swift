@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Monitor
+import ServiceLifecycle
 import Synchronization
 import Testing
 import ZumikTestSupport
@@ -248,5 +249,36 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
         }
         #expect(lines.withLock { $0.first?.contains("state changed during maintenance") } == true)
         #expect(try runtime.store.allOutbox().count == 1)
+    }
+}
+
+@Suite struct ShutdownTests {
+    @Test func serviceGroupShutsDownGracefully() async throws {
+        let dir = try TempDir()
+        let api = try FlakyProperty()
+        defer { api.server.stop() }
+        let config = MonitorConfig(
+            interval: .seconds(3600),
+            storePath: dir.dbPath,
+            controlPort: 0,
+            properties: [PropertyConfig(name: "api", url: api.server.baseURL)]
+        )
+        let runtime = try MonitorRuntime(config: config, logger: quietLogger) { _ in }
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: runtime.sender), .init(service: runtime.monitor),
+                    .init(service: runtime.controlApplication()),
+                ],
+                logger: quietLogger
+            )
+        )
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask { try await group.run() }
+            #expect(await waitFor { try runtime.store.state(of: "api") != nil })
+            await group.triggerGracefulShutdown()
+            try await tasks.next()
+        }
+        #expect(try runtime.store.state(of: "api")?.health == .healthy)
     }
 }

@@ -260,3 +260,55 @@ import ZumikTestSupport
         }
     }
 }
+
+@Suite struct CurlEngineLimitTests {
+    @Test func transfersInFlightNeverExceedTheCap() async throws {
+        let counts = Mutex((now: 0, peak: 0))
+        let server = try LoopbackServer { _ in
+            counts.withLock { c in
+                c.now += 1
+                c.peak = max(c.peak, c.now)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+            counts.withLock { $0.now -= 1 }
+            return .respond(status: 200, body: "ok")
+        }
+        defer { server.stop() }
+        let engine = CurlEngine(maxInFlight: 3)
+        let statuses = await withTaskGroup(of: Int?.self) { group in
+            for i in 0..<24 {
+                group.addTask {
+                    await engine.send(HTTPRequest(url: "\(server.baseURL)/\(i)", freshConnection: true)).status
+                }
+            }
+            var all: [Int?] = []
+            for await status in group { all.append(status) }
+            return all
+        }
+        #expect(statuses.count == 24)
+        #expect(statuses.allSatisfy { $0 == 200 })
+        let peak = counts.withLock { $0.peak }
+        #expect(peak <= 3)
+        #expect(peak >= 1)
+    }
+
+    @Test func shutdownResumesEveryWaiterAndRefusesNewWork() async throws {
+        let server = try LoopbackServer { _ in .stall }
+        defer { server.stop() }
+        let engine = CurlEngine(maxInFlight: 2)
+        await withTaskGroup(of: TransportError.Kind?.self) { group in
+            for _ in 0..<5 {
+                group.addTask { await engine.send(HTTPRequest(url: server.baseURL, timeout: .seconds(60))).error?.kind }
+            }
+            try? await Task.sleep(for: .milliseconds(200))
+            engine.shutdown()
+            var kinds: [TransportError.Kind?] = []
+            for await kind in group { kinds.append(kind) }
+            #expect(kinds.count == 5)
+            #expect(kinds.allSatisfy { $0 == .cancelled })
+        }
+        let after = await engine.send(HTTPRequest(url: server.baseURL))
+        #expect(after.error?.kind == .cancelled)
+        #expect(after.error?.message == "engine shut down")
+    }
+}

@@ -83,6 +83,8 @@ private final class Core: @unchecked Sendable {
         var cancelled: Set<UInt64> = []
         var nextID: UInt64 = 0
         var shutdown = false
+        /// The multi handle is gone; `curl_multi_wakeup` must not be called any more.
+        var closed = false
     }
 
     let state = Mutex(State())
@@ -110,13 +112,11 @@ private final class Core: @unchecked Sendable {
                 return TransportError(kind: .cancelled, curlCode: 0, message: "cancelled")
             }
             s.pending.append(transfer)
+            // Under the lock, so the curl thread cannot clean the multi handle up in between.
+            curl_multi_wakeup(multi)
             return nil
         }
-        if let outcome {
-            transfer.resume(HTTPResult(error: outcome))
-        } else {
-            curl_multi_wakeup(multi)
-        }
+        if let outcome { transfer.resume(HTTPResult(error: outcome)) }
     }
 
     func cancel(_ id: UInt64) {
@@ -125,18 +125,17 @@ private final class Core: @unchecked Sendable {
                 return s.pending.remove(at: index)
             }
             s.cancelled.insert(id)
+            if !s.closed { curl_multi_wakeup(multi) }
             return nil
         }
-        if let queued {
-            queued.resume(HTTPResult(error: TransportError(kind: .cancelled, curlCode: 0, message: "cancelled")))
-        } else {
-            curl_multi_wakeup(multi)
-        }
+        queued?.resume(HTTPResult(error: TransportError(kind: .cancelled, curlCode: 0, message: "cancelled")))
     }
 
     func shutdown() {
-        state.withLock { $0.shutdown = true }
-        curl_multi_wakeup(multi)
+        state.withLock { s in
+            s.shutdown = true
+            if !s.closed { curl_multi_wakeup(multi) }
+        }
     }
 
     // MARK: curl thread
@@ -160,7 +159,10 @@ private final class Core: @unchecked Sendable {
                 for transfer in active.values { transfer.resume(HTTPResult(error: error)) }
                 active = [:]
                 byHandle = [:]
-                curl_multi_cleanup(multi)
+                state.withLock { s in
+                    s.closed = true
+                    curl_multi_cleanup(multi)
+                }
                 return
             }
             for transfer in incoming { start(transfer) }

@@ -57,6 +57,7 @@ public final class MonitorService: Service, PropertyReprober {
     }
 
     public func run() async throws {
+        if let open = try? store.openIncidentCount() { metrics.openIncidents(open) }
         await resumeOpenIncidents()
         await withDiscardingTaskGroup { group in
             group.addTask {

@@ -17,6 +17,9 @@ import GRDB
 /// probe is simply repeated and, since the new state is already stored, no second transition is produced.
 /// Delivery is at-least-once in theory: the row is marked delivered right after Discord's 2xx, so only a crash
 /// in that window (microseconds) re-sends a message.
+///
+/// Writes are synchronous on purpose (the `async` signatures only let callers suspend): a cancelled task, e.g.
+/// during shutdown, still completes a record it has started instead of dropping it.
 public final class MonitorStore: Sendable {
     public let pool: DatabasePool
 
@@ -104,7 +107,7 @@ public final class MonitorStore: Sendable {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> DiscordMessage
     ) async throws -> Recorded {
-        try await pool.write { db in
+        try writeNow { db in
             let previous = try Self.loadState(db, result.property) ?? PropertyState(name: result.property)
             let step = Debounce.apply(result, to: previous, policy: policy, now: now)
             var state = step.state
@@ -183,7 +186,7 @@ public final class MonitorStore: Sendable {
 
     /// Silences a property until `until` (maintenance).
     public func silence(_ name: String, until: Date, now: Date) async throws {
-        try await pool.write { db in
+        try writeNow { db in
             var state = try Self.loadState(db, name) ?? PropertyState(name: name)
             state.silencedUntil = until
             try Self.saveState(db, state, now: now)
@@ -199,7 +202,7 @@ public final class MonitorStore: Sendable {
         force: Bool,
         message: @escaping @Sendable (AlertEvent) -> DiscordMessage
     ) async throws -> Recorded? {
-        try await pool.write { db in
+        try writeNow { db in
             guard var state = try Self.loadState(db, name), let until = state.silencedUntil else { return nil }
             guard force || until <= now else { return nil }
             state.silencedUntil = nil
@@ -304,7 +307,7 @@ public final class MonitorStore: Sendable {
     public func appendIncidentEvent(incidentID: Int64, kind: String, payload: JSONValue, at: Date = Date()) async throws
         -> Int64
     {
-        try await pool.write { db in
+        try writeNow { db in
             try Self.appendEvent(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
         }
     }
@@ -331,7 +334,7 @@ public final class MonitorStore: Sendable {
     /// Pages the on-call human for an incident at most once, ever: in one transaction, sets `paged_at` and
     /// writes the page to the outbox, unless the incident was already paged. Returns false when it was.
     public func markPaged(incidentID: Int64, message: DiscordMessage, now: Date = Date()) async throws -> Bool {
-        try await pool.write { db in
+        try writeNow { db in
             let changed = try Int.fetchOne(
                 db,
                 sql: "SELECT COUNT(*) FROM incidents WHERE id = ? AND paged_at IS NULL",
@@ -367,7 +370,7 @@ public final class MonitorStore: Sendable {
     public func enqueue(_ message: DiscordMessage, kind: String, incidentID: Int64?, now: Date = Date()) async throws
         -> Int64
     {
-        try await pool.write { db in try Self.insertOutbox(db, message, kind: kind, incidentID: incidentID, now: now) }
+        try writeNow { db in try Self.insertOutbox(db, message, kind: kind, incidentID: incidentID, now: now) }
     }
 
     /// Undelivered, unfailed rows due at `now`, oldest first, stopping at the first row that is not due yet:
@@ -429,6 +432,11 @@ public final class MonitorStore: Sendable {
     }
 
     // MARK: Helpers
+
+    /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
+    private func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
+        try pool.write(updates)
+    }
 
     private static func loadState(_ db: Database, _ name: String) throws -> PropertyState? {
         try String.fetchOne(db, sql: "SELECT state FROM property_state WHERE name = ?", arguments: [name])
