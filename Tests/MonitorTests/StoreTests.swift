@@ -1,6 +1,9 @@
 import ActionKit
 import Foundation
+import GRDB
+import Logging
 import Monitor
+import Synchronization
 import Testing
 
 /// A real SQLite file per test.
@@ -185,5 +188,56 @@ final class TempDir: Sendable {
         let events = try store.incidentEvents(incidentID: incident.id)
         #expect(events.last?.kind == "remediation")
         #expect(events.last?.payload == .object(["action": .string("restart_api_core"), "result": .string("ok")]))
+    }
+}
+
+@Suite struct OutboxSeamTests {
+    @Test func rowWrittenInsideACallersTransactionIsDeliveredLikeAnyAlert() async throws {
+        let dir = try TempDir()
+        let store = try MonitorStore(path: dir.dbPath)
+        // Issue 5's journal writes its record and its Discord message in one transaction.
+        try await store.pool.write { db in
+            try db.execute(sql: "CREATE TABLE journal (entry TEXT NOT NULL)")
+            try db.execute(sql: "INSERT INTO journal (entry) VALUES ('restart_api_core ran')")
+            try MonitorStore.enqueue(
+                in: db,
+                payload: Array(#"{"content":"Restarted api-core (round 1/3)","allowed_mentions":{"parse":[]}}"#.utf8),
+                kind: "remediation",
+                incidentID: 7
+            )
+        }
+        let lines = Mutex<[String]>([])
+        let sender = AlertSender(
+            store: store,
+            transport: CurlEngine(maxInFlight: 2),
+            webhookURL: nil,
+            signal: WakeSignal(),
+            logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
+            console: { line in lines.withLock { $0.append(line) } }
+        )
+        #expect(try await sender.deliverDue() == 1)
+        #expect(lines.withLock { $0 } == ["[zumik-monitor alert] Restarted api-core (round 1/3)"])
+        let row = try #require(try store.allOutbox().first)
+        #expect(row.kind == "remediation")
+        #expect(row.incidentID == 7)
+        #expect(row.deliveredAt != nil)
+    }
+
+    @Test func failedTransactionLeavesNoOutboxRow() throws {
+        let dir = try TempDir()
+        let store = try MonitorStore(path: dir.dbPath)
+        struct Abort: Error {}
+        #expect(throws: Abort.self) {
+            try store.pool.write { db in
+                try MonitorStore.enqueue(
+                    in: db,
+                    payload: Array(#"{"content":"x"}"#.utf8),
+                    kind: "remediation",
+                    incidentID: 1
+                )
+                throw Abort()
+            }
+        }
+        #expect(try store.allOutbox().isEmpty)
     }
 }

@@ -110,9 +110,7 @@ public final class AlertSender: Service {
         var meta: Logger.Metadata = ["outbox.id": "\(row.id)", "outbox.kind": "\(row.kind)"]
         if let incident = row.incidentID { meta["incident.id"] = "\(incident)" }
         guard let webhookURL else {
-            let text =
-                (try? JSONDecoder().decode(DiscordMessage.self, from: Data(row.payload.utf8)))?.plainText
-                ?? row.payload
+            let text = DiscordMessage.plainText(ofPayload: row.payload) ?? row.payload
             console("[zumik-monitor alert] \(text)")
             do {
                 try store.markDelivered(row.id, at: now())

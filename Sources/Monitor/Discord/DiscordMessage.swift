@@ -100,6 +100,24 @@ public struct DiscordMessage: Sendable, Hashable, Codable {
         return lines.joined(separator: "\n")
     }
 
+    /// Plain text of any webhook JSON body (also ones other code wrote to the outbox); nil if not JSON.
+    public static func plainText(ofPayload payload: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any] else {
+            return nil
+        }
+        var lines: [String] = []
+        if let content = object["content"] as? String { lines.append(content) }
+        for embed in object["embeds"] as? [[String: Any]] ?? [] {
+            if let title = embed["title"] as? String { lines.append(title) }
+            if let description = embed["description"] as? String { lines.append(description) }
+            for field in embed["fields"] as? [[String: Any]] ?? [] {
+                lines.append("  \(field["name"] as? String ?? ""): \(field["value"] as? String ?? "")")
+            }
+            if let footer = (embed["footer"] as? [String: Any])?["text"] as? String { lines.append("  \(footer)") }
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func clip(_ text: String, _ limit: Int) -> String {
         text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
     }

@@ -31,7 +31,7 @@ public final class MonitorStore: Sendable {
         configuration.busyMode = .timeout(10)
         pool = try DatabasePool(path: path, configuration: configuration)
         var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1") { db in
+        migrator.registerMigration("monitor-v1") { db in
             try db.execute(
                 sql: """
                     CREATE TABLE property_state (
@@ -373,6 +373,29 @@ public final class MonitorStore: Sendable {
         try writeNow { db in try Self.insertOutbox(db, message, kind: kind, incidentID: incidentID, now: now) }
     }
 
+    /// Writes an outbox row inside a transaction the caller already holds (e.g. issue 5's journal, so a
+    /// remediation record and its Discord message commit together). `payload` is the webhook JSON body.
+    /// Wake the sender (`AlertOutbox.signal.signal()`) after the transaction commits.
+    @discardableResult
+    public static func enqueue(
+        in db: Database,
+        payload: [UInt8],
+        kind: String,
+        incidentID: Int64?,
+        now: Date = Date()
+    ) throws -> Int64 {
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (created_at, kind, incident_id, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                now.timeIntervalSince1970, kind, incidentID, String(decoding: payload, as: UTF8.self),
+                now.timeIntervalSince1970,
+            ]
+        )
+        return db.lastInsertedRowID
+    }
+
     /// Undelivered, unfailed rows due at `now`, oldest first, stopping at the first row that is not due yet:
     /// a message waiting for a retry holds back the ones after it, so they arrive in order.
     public func dueOutbox(now: Date, limit: Int = 20) throws -> [OutboxRow] {
@@ -507,14 +530,7 @@ public final class MonitorStore: Sendable {
     )
         throws -> Int64
     {
-        let payload = String(decoding: message.jsonBody(), as: UTF8.self)
-        try db.execute(
-            sql: """
-                INSERT INTO outbox (created_at, kind, incident_id, payload, next_attempt_at) VALUES (?, ?, ?, ?, ?)
-                """,
-            arguments: [now.timeIntervalSince1970, kind, incidentID, payload, now.timeIntervalSince1970]
-        )
-        return db.lastInsertedRowID
+        try enqueue(in: db, payload: message.jsonBody(), kind: kind, incidentID: incidentID, now: now)
     }
 
     private static func outboxRow(from row: Row) -> OutboxRow {
