@@ -223,3 +223,45 @@ import Testing
         #expect(config.remediation == .object(["settle": .string("20s"), "model": .string("gpt-x")]))
     }
 }
+
+@Suite struct HostConfigTests {
+    @Test func hostsResolveTheirOwnEnvironmentAndBadURLsAreReported() throws {
+        let yaml = """
+            hosts:
+              vps:
+                url_env: VPS_AGENT_URL
+                token_env: VPS_AGENT_TOKEN
+            properties:
+              - name: console
+                url: https://console.zumik.ai
+                host: vps
+                service: console
+            """
+        let config = try ConfigLoader.parse(
+            yaml: yaml,
+            file: "monitor.yaml",
+            environment: ["VPS_AGENT_URL": "https://ops.zumik.ai", "VPS_AGENT_TOKEN": "token-0123456789abcdef"]
+        )
+        #expect(config.hosts["vps"]?.url == "https://ops.zumik.ai")
+        #expect(config.hosts["vps"]?.token?.value == "token-0123456789abcdef")
+        #expect(config.hosts["default"]?.url == nil)
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml, file: "monitor.yaml", environment: ["VPS_AGENT_URL": "ops-SECRET"])
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.errors.map(\.description) == ["environment: VPS_AGENT_URL: not an http(s) URL"])
+        }
+        let badName =
+            "hosts:\n  vps: {url_env: lower-case, token_env: T}\nproperties:\n  - {name: a, url: 'https://a.b'}"
+        do {
+            _ = try ConfigLoader.parse(yaml: badName, file: "monitor.yaml", environment: [:])
+            Issue.record("expected an error")
+        } catch {
+            #expect(
+                error.errors.map(\.description) == [
+                    "monitor.yaml: hosts.vps.url_env: must be an environment variable name such as OPS_AGENT_URL"
+                ]
+            )
+        }
+    }
+}

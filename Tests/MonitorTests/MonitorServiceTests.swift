@@ -282,3 +282,31 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
         #expect(try runtime.store.state(of: "api")?.health == .healthy)
     }
 }
+
+@Suite struct ThousandPropertiesTests {
+    @Test(.enabled(if: NginxServer.isAvailable, "nginx not installed at /usr/sbin/nginx"))
+    func oneCycleOverThousandURLsRecordsEveryResult() async throws {
+        let nginx = try NginxServer(locations: #"location / { return 200 "ok $uri"; }"#)
+        defer { nginx.stop() }
+        let dir = try TempDir()
+        let properties = (0..<1000).map { i in
+            PropertyConfig(
+                name: "p\(i)",
+                url: "\(nginx.baseURL)/item/\(i)",
+                bodyContains: "ok /item/\(i)",
+                timeout: .seconds(30),
+                degradedMs: 30_000
+            )
+        }
+        let config = MonitorConfig(interval: .seconds(3600), storePath: dir.dbPath, properties: properties)
+        let runtime = try MonitorRuntime(config: config, logger: quietLogger) { _ in }
+        let results = await runtime.monitor.checkNow()
+        #expect(results.count == 1000)
+        #expect(results.map(\.property) == properties.map(\.name))
+        #expect(results.allSatisfy { $0.health == .healthy })
+        let states = try runtime.store.allStates()
+        #expect(states.count == 1000)
+        #expect(states.allSatisfy { $0.lastResult?.status == 200 })
+        #expect(try runtime.store.allOutbox().isEmpty)
+    }
+}

@@ -328,8 +328,17 @@ private struct Reader {
 
     mutating func readHosts(_ node: Node?, environment: [String: String]) -> [String: HostConfig] {
         var hosts: [String: HostConfig] = [:]
+        var reported: Set<String> = []
         func resolve(_ host: inout HostConfig) {
-            if let url = environment[host.urlEnv], !url.isEmpty { host.url = url }
+            if let url = environment[host.urlEnv], !url.isEmpty {
+                if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
+                    parsed.host?.isEmpty == false
+                {
+                    host.url = url
+                } else if reported.insert(host.urlEnv).inserted {
+                    errors.append(ConfigError(file: "environment", path: host.urlEnv, problem: "not an http(s) URL"))
+                }
+            }
             if let token = environment[host.tokenEnv], !token.isEmpty { host.token = Secret(token) }
         }
         var defaultHost = HostConfig(name: "default", urlEnv: "OPS_AGENT_URL", tokenEnv: "OPS_AGENT_TOKEN")

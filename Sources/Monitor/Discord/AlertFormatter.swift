@@ -55,7 +55,7 @@ public enum AlertFormatter {
         }
         let embed = DiscordMessage.Embed(
             title: title,
-            description: result.url,
+            description: DiscordMessage.clip(result.url, 1024),
             url: nil,
             color: color(t.to),
             timestamp: event.at,
