@@ -108,7 +108,9 @@ private final class Core: @unchecked Sendable {
     func submit(_ transfer: Transfer) {
         let outcome: TransportError? = state.withLock { s in
             if s.shutdown { return TransportError(kind: .cancelled, curlCode: 0, message: "engine shut down") }
-            if s.cancelled.remove(transfer.id) != nil {
+            // The cancellation handler may already have run and its id been drained by the curl thread; the
+            // task's flag is set before the handler runs, so checking it here closes that window.
+            if s.cancelled.remove(transfer.id) != nil || Task.isCancelled {
                 return TransportError(kind: .cancelled, curlCode: 0, message: "cancelled")
             }
             s.pending.append(transfer)
