@@ -45,7 +45,8 @@ public enum AlertFormatter {
             fields.append(.init("Why", result.reasons.joined(separator: "\n")))
         }
         if let error = result.error {
-            fields.append(.init("Error", "curl \(error.curlCode): \(error.message)"))
+            // The message itself is already in "Why"; here only what identifies the failure class.
+            fields.append(.init("Error", "curl \(error.curlCode) (\(error.kind.rawValue))", inline: true))
         }
         if t.kind == .recovered, let duration = event.incident?.duration {
             fields.append(.init("Duration", formatDuration(duration), inline: true))
