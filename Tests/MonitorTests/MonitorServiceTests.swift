@@ -310,3 +310,56 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
         #expect(try runtime.store.allOutbox().isEmpty)
     }
 }
+
+@Suite struct DegradedPathTests {
+    /// healthy → degraded (slow) → down (500) → degraded → healthy, each alerted once, with the state's colour.
+    @Test func everyStateChangeIsAlertedOnce() async throws {
+        let dir = try TempDir()
+        let mode = Mutex((status: 200, delay: 0.0))
+        let server = try LoopbackServer { _ in
+            let m = mode.withLock { $0 }
+            return .respond(status: m.status, body: "ok", delay: m.delay)
+        }
+        defer { server.stop() }
+        let lines = Mutex<[String]>([])
+        let config = MonitorConfig(
+            interval: .seconds(3600),
+            confirmationDelay: nil,
+            storePath: dir.dbPath,
+            properties: [PropertyConfig(name: "web", url: server.baseURL, timeout: .seconds(5), degradedMs: 150)]
+        )
+        let runtime = try MonitorRuntime(config: config, logger: quietLogger) { line in
+            lines.withLock { $0.append(line) }
+        }
+        func cycles(_ n: Int, status: Int, delay: Double) async -> [Health] {
+            mode.withLock { $0 = (status, delay) }
+            var seen: [Health] = []
+            for _ in 0..<n { seen += await runtime.monitor.checkNow().map(\.health) }
+            return seen
+        }
+        #expect(await cycles(1, status: 200, delay: 0) == [.healthy])
+        #expect(await cycles(2, status: 200, delay: 0.3) == [.degraded, .degraded])
+        #expect(await cycles(2, status: 500, delay: 0) == [.down, .down])
+        #expect(await cycles(2, status: 200, delay: 0.3) == [.degraded, .degraded])
+        #expect(await cycles(1, status: 200, delay: 0) == [.healthy])
+        let rows = try runtime.store.allOutbox()
+        let titles = rows.compactMap { row -> String? in
+            let json = try? JSONSerialization.jsonObject(with: Data(row.payload.utf8)) as? [String: Any]
+            return ((json?["embeds"] as? [[String: Any]])?.first?["title"]) as? String
+        }
+        #expect(
+            titles == [
+                "web is DEGRADED", "web is DOWN (was degraded)", "web is DEGRADED (was down)",
+                "web recovered (was degraded)",
+            ]
+        )
+        let colours = rows.compactMap { row -> Int? in
+            let json = try? JSONSerialization.jsonObject(with: Data(row.payload.utf8)) as? [String: Any]
+            return ((json?["embeds"] as? [[String: Any]])?.first?["color"]) as? Int
+        }
+        #expect(colours == [AlertFormatter.amber, AlertFormatter.red, AlertFormatter.amber, AlertFormatter.green])
+        // One incident spans the whole episode.
+        #expect(try runtime.store.incidents(for: "web").count == 1)
+        #expect(Set(rows.compactMap(\.incidentID)).count == 1)
+    }
+}

@@ -57,7 +57,7 @@ public enum ConfigLoader {
 }
 
 /// `^[a-z0-9][a-z0-9._-]{0,63}$`
-func isValidName(_ s: String) -> Bool {
+private func isValidName(_ s: String) -> Bool {
     guard let first = s.unicodeScalars.first, s.unicodeScalars.count <= 64 else { return false }
     let lowerDigit = { (c: Unicode.Scalar) in ("a"..."z").contains(c) || ("0"..."9").contains(c) }
     return lowerDigit(first) && s.unicodeScalars.allSatisfy { lowerDigit($0) || $0 == "." || $0 == "_" || $0 == "-" }
