@@ -363,3 +363,35 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
         #expect(Set(rows.compactMap(\.incidentID)).count == 1)
     }
 }
+
+@Suite struct SilenceExpiryTests {
+    @Test func expiredSilenceAnnouncesTheChangedStateOnce() async throws {
+        let dir = try TempDir()
+        let api = try FlakyProperty()
+        defer { api.server.stop() }
+        api.set(500)
+        let lines = Mutex<[String]>([])
+        let config = MonitorConfig(
+            interval: .seconds(3600),
+            confirmationDelay: .milliseconds(20),
+            storePath: dir.dbPath,
+            properties: [PropertyConfig(name: "api", url: api.server.baseURL, alertOnly: true)]
+        )
+        let runtime = try MonitorRuntime(config: config, logger: quietLogger) { line in
+            lines.withLock { $0.append(line) }
+        }
+        try await runtime.monitor.silence("api", until: Date().addingTimeInterval(3))
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await runtime.sender.run() }
+            group.addTask { try? await runtime.monitor.run() }
+            #expect(await waitFor { try runtime.store.state(of: "api")?.health == .down })
+            #expect(lines.withLock { $0.isEmpty })
+            // After the silence expires (no explicit unsilence) the down state is announced once.
+            #expect(await waitFor { lines.withLock { $0.count } == 1 })
+            #expect(await waitFor { try runtime.store.state(of: "api")?.silencedUntil == nil })
+            group.cancelAll()
+        }
+        #expect(lines.withLock { $0.first?.contains("api is DOWN") } == true)
+        #expect(try runtime.store.allOutbox().count == 1)
+    }
+}

@@ -22,6 +22,8 @@ public final class MonitorService: Service, PropertyReprober {
     private struct Schedule {
         var nextDue: [String: Date] = [:]
         var responding: Set<Int64> = []
+        /// Active silences, mirrored from the store so the loop need not read every state each tick.
+        var silences: [String: Date] = [:]
     }
 
     private let schedule = Mutex(Schedule())
@@ -58,6 +60,11 @@ public final class MonitorService: Service, PropertyReprober {
 
     public func run() async throws {
         if let open = try? store.openIncidentCount() { metrics.openIncidents(open) }
+        if let states = try? store.allStates() {
+            schedule.withLock { s in
+                for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
+            }
+        }
         await resumeOpenIncidents()
         await withDiscardingTaskGroup { group in
             group.addTask {
@@ -214,16 +221,14 @@ public final class MonitorService: Service, PropertyReprober {
     }
 
     private func endExpiredSilences(now: Date) async {
-        guard let states = try? store.allStates() else { return }
-        for state in states {
-            guard let until = state.silencedUntil, until <= now else { continue }
-            await endSilence(state.name, now: now, force: false)
-        }
+        let expired = schedule.withLock { s in s.silences.filter { $0.value <= now }.map(\.key) }
+        for name in expired { await endSilence(name, now: now, force: false) }
     }
 
     private func endSilence(_ name: String, now: Date, force: Bool) async {
         do {
             let ended = try await store.endSilence(name, now: now, force: force, message: AlertFormatter.message(for:))
+            _ = schedule.withLock { $0.silences.removeValue(forKey: name) }
             logger.info("silence ended", metadata: ["probe.property": "\(name)"])
             guard let ended else { return }
             if ended.outboxID != nil { outbox.signal.signal() }
@@ -249,6 +254,7 @@ public final class MonitorService: Service, PropertyReprober {
     /// When the silence ends with a state different from the last one announced, that state is announced.
     public func silence(_ name: String, until: Date) async throws {
         try await store.silence(name, until: until, now: now())
+        schedule.withLock { $0.silences[name] = until }
         logger.notice("property silenced", metadata: ["probe.property": "\(name)", "silence.until": "\(until)"])
     }
 
