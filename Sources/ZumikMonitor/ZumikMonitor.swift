@@ -60,7 +60,12 @@ extension ZumikMonitorCommand {
             let config = try loadConfig(config)
             let runtime: MonitorRuntime
             do {
-                runtime = try MonitorRuntime(config: config, logger: logger)
+                // Remediation (issue 5) plugs in here: build its IncidentResponder from the shared parts.
+                runtime = try MonitorRuntime(
+                    config: config,
+                    logger: logger,
+                    makeResponder: { _ in NoIncidentResponder() }
+                )
             } catch {
                 FileHandle.standardError.write(Data("zumik-monitor: \(error)\n".utf8))
                 throw ExitCode(2)
