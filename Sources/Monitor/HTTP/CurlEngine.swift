@@ -1,4 +1,4 @@
-internal import CCurlShim
+import CCurlShim
 import Foundation
 import Synchronization
 
