@@ -60,12 +60,7 @@ extension ZumikMonitorCommand {
             let config = try loadConfig(config)
             let runtime: MonitorRuntime
             do {
-                // Remediation (issue 5) plugs in here: build its IncidentResponder from the shared parts.
-                runtime = try MonitorRuntime(
-                    config: config,
-                    logger: logger,
-                    makeResponder: { _ in NoIncidentResponder() }
-                )
+                runtime = try MonitorRuntime(config: config, logger: logger)
             } catch {
                 FileHandle.standardError.write(Data("zumik-monitor: \(error)\n".utf8))
                 throw ExitCode(2)
