@@ -50,7 +50,7 @@ final class RecordingResponder: IncidentResponder {
 }
 
 /// Polls `condition` (an error counts as false) until it holds or a generous timeout passes.
-func waitFor(_ timeout: Duration = .seconds(20), _ condition: () throws -> Bool) async -> Bool {
+func waitFor(_ timeout: Duration = .seconds(60), _ condition: () throws -> Bool) async -> Bool {
     let deadline = ContinuousClock.now.advanced(by: timeout)
     while ContinuousClock.now < deadline {
         if (try? condition()) == true { return true }
