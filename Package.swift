@@ -122,8 +122,10 @@ let package = Package(
             name: "ZumikActions",
             dependencies: [
                 "ActionKit",
+                "ActionPluginKit",
                 "AgentHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
