@@ -36,18 +36,9 @@ public struct AgentServer: Sendable {
         )
     }
 
-    /// Logs the catalog: counts, and every refused bundle with its step and reason.
+    /// Logs the catalog's size (the registry logs each refused bundle with its step and reason).
     public func logCatalog() {
         let catalog = state.provider.catalog()
-        for refused in catalog.refusedBundles {
-            state.logger.warning(
-                "bundle refused",
-                metadata: [
-                    "bundle.directory": "\(refused.directory)", "bundle.step": "\(refused.step)",
-                    "bundle.reason": "\(refused.reason)",
-                ]
-            )
-        }
         state.logger.notice(
             "catalog loaded",
             metadata: [
@@ -123,7 +114,7 @@ public struct ReloadService: Service {
         let signals = await UnixSignalsSequence(trapping: [.sighup])
         for await _ in signals.cancelOnGracefulShutdown() {
             logger.notice("SIGHUP: reloading bundles")
-            provider.reload()
+            provider.reloadActions()
             let catalog = provider.catalog()
             logger.notice(
                 "bundles reloaded",

@@ -1,8 +1,14 @@
 import AgentHost
 import Logging
 
-/// The actions the agent serves: the signed bundles in the bundle directory.
+/// The actions the agent serves: the signed bundles in the bundle directory, loaded now (and again
+/// on SIGHUP).
 func makeActionProvider(configuration: AgentConfiguration, logger: Logger) -> any ActionProvider {
-    // Until the bundle loader (issue-2) is merged, the agent serves no actions.
-    StaticActionProvider(actions: [], refused: [])
+    let registry = BundleRegistry(
+        directories: BundleDirectories(
+            bundles: configuration.bundlesDirectory, trustedKeys: configuration.trustedKeysDirectory,
+            state: configuration.stateDirectory),
+        logger: logger)
+    registry.reload()
+    return registry
 }

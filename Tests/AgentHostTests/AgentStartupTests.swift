@@ -60,7 +60,7 @@ struct AgentStartupTests {
         var agent = try start(arguments, environment: environment, in: directory)
         #expect(try await agent.waitForExit() != 0)
         #expect(agent.stderr.split(separator: "\n").count == 1)
-        #expect(agent.stderr.contains("ZUMIK_BUNDLES_DIR") && agent.stderr.contains("writable by group or others"))
+        #expect(agent.stderr.contains("ZUMIK_BUNDLES_DIR") && agent.stderr.contains("group- or other-writable"))
 
         chmod(directory.file("bundles"), 0o700)
         symlink(directory.file("keys"), directory.file("keys-link"))
@@ -68,7 +68,7 @@ struct AgentStartupTests {
         agent = try start(linked, environment: environment, in: directory)
         #expect(try await agent.waitForExit() != 0)
         #expect(agent.stderr.split(separator: "\n").count == 1)
-        #expect(agent.stderr.contains("ZUMIK_TRUSTED_KEYS_DIR") && agent.stderr.contains("symlink"))
+        #expect(agent.stderr.contains("ZUMIK_TRUSTED_KEYS_DIR") && agent.stderr.contains("symbolic link"))
 
         let tokenFile = directory.file("token")
         try "0123456789abcdef0\n".write(toFile: tokenFile, atomically: false, encoding: .utf8)

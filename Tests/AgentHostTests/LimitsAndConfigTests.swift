@@ -179,12 +179,12 @@ final class ManualClock: Sendable {
         mkdir(writable, 0o700)
         chmod(writable, 0o770)
         #expect { try StartupCheck.checkTrustedDirectory(writable, key: "ZUMIK_BUNDLES_DIR") } throws: {
-            "\($0)".contains("writable by group or others")
+            "\($0)".contains("group- or other-writable")
         }
         let link = directory.file("link")
         symlink(directory.path, link)
         #expect { try StartupCheck.checkTrustedDirectory(link, key: "ZUMIK_BUNDLES_DIR") } throws: {
-            "\($0)".contains("symlink")
+            "\($0)".contains("symbolic link")
         }
         #expect {
             try StartupCheck.checkTrustedDirectory(directory.file("missing"), key: "ZUMIK_TRUSTED_KEYS_DIR")

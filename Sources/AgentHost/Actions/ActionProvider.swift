@@ -28,7 +28,7 @@ public protocol ActionProvider: Sendable {
     func runnableAction(id: String) -> RunnableAction?
     /// Rescans the bundle directory (SIGHUP). Never unloads code; a removed bundle's actions
     /// leave the catalog.
-    func reload()
+    func reloadActions()
 }
 
 /// A fixed set of actions, for embedding and tests.
@@ -50,7 +50,7 @@ public struct StaticActionProvider: ActionProvider {
 
     public func runnableAction(id: String) -> RunnableAction? { actions.first { $0.spec.id == id } }
 
-    public func reload() {}
+    public func reloadActions() {}
 }
 
 /// Action ids as the manifest allows them: `^[a-z][a-z0-9_]{0,63}$`, checked before any lookup.
