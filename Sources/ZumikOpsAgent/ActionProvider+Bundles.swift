@@ -6,9 +6,12 @@ import Logging
 func makeActionProvider(configuration: AgentConfiguration, logger: Logger) -> any ActionProvider {
     let registry = BundleRegistry(
         directories: BundleDirectories(
-            bundles: configuration.bundlesDirectory, trustedKeys: configuration.trustedKeysDirectory,
-            state: configuration.stateDirectory),
-        logger: logger)
+            bundles: configuration.bundlesDirectory,
+            trustedKeys: configuration.trustedKeysDirectory,
+            state: configuration.stateDirectory
+        ),
+        logger: logger
+    )
     registry.reload()
     return registry
 }

@@ -7,7 +7,10 @@ extension BundleRegistry: ActionProvider {
         return RunnableAction(spec: loaded.spec, bundle: loaded.bundle) { exitCode, signal, stdout, stderr in
             loaded.interpret(
                 exitCode: exitCode.map { Int32(truncatingIfNeeded: $0) },
-                signal: signal.map { Int32(truncatingIfNeeded: $0) }, stdout: stdout, stderr: stderr)
+                signal: signal.map { Int32(truncatingIfNeeded: $0) },
+                stdout: stdout,
+                stderr: stderr
+            )
         }
     }
 
