@@ -13,7 +13,8 @@ import Glibc
     .enabled(if: AgentBinary.exists, "zumik-ops-agent is not built beside the test binary"),
     .enabled(
         if: DockerEngine.available,
-        "no Docker engine: run under scripts/with-docker.sh (DOCKER_HOST set and `docker version` answering)")
+        "no Docker engine: run under scripts/with-docker.sh (DOCKER_HOST set and `docker version` answering)"
+    )
 )
 struct AgentDockerTests {
     func inspect(_ container: String, _ format: String) async throws -> String {
@@ -45,7 +46,10 @@ struct AgentDockerTests {
                 extraArguments: ["--docker-host", DockerEngine.host]
             ) { agent in
                 let ids = try await agent.catalogIDs()
-                for id in ["restart_api_core", "recreate_api_core", "restart_all", "restart_gateway", "prune_docker", "reload_nginx"] {
+                for id in [
+                    "restart_api_core", "recreate_api_core", "restart_all", "restart_gateway", "prune_docker",
+                    "reload_nginx",
+                ] {
                     #expect(ids.contains(id), "\(id) missing from \(ids)")
                 }
 
@@ -98,7 +102,8 @@ struct AgentDockerTests {
 
                 // prune_docker → a stopped container is removed; the running stack is not.
                 _ = try await DockerEngine.check([
-                    "create", "--pull", "never", "--name", "zumik-prune-probe", "--network", "none", "local/busybox:test",
+                    "create", "--pull", "never", "--name", "zumik-prune-probe", "--network", "none",
+                    "local/busybox:test",
                     "true",
                 ])
                 _ = try await runOK(agent, "prune_docker")

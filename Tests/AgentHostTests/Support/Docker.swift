@@ -13,7 +13,8 @@ enum DockerEngine {
 
     /// The docker CLI the manifests name, where this machine has it.
     static var cliPath: String {
-        for path in ["/usr/bin/docker", "/usr/local/bin/docker"] where FileManager.default.isExecutableFile(atPath: path) {
+        for path in ["/usr/bin/docker", "/usr/local/bin/docker"]
+        where FileManager.default.isExecutableFile(atPath: path) {
             return path
         }
         return "/usr/bin/docker"
@@ -38,7 +39,9 @@ enum DockerEngine {
     static func check(_ arguments: [String]) async throws -> String {
         let output = try await run(arguments)
         guard output.status == 0 else {
-            throw RawHTTPError(message: "docker \(arguments.joined(separator: " ")) failed (\(output.status)): \(output.stderr)")
+            throw RawHTTPError(
+                message: "docker \(arguments.joined(separator: " ")) failed (\(output.status)): \(output.stderr)"
+            )
         }
         return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -57,8 +60,10 @@ enum DockerEngine {
         let stderr = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
         return Output(
-            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-            stderr: String(decoding: stderr, as: UTF8.self))
+            status: process.terminationStatus,
+            stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
     }
 }
 
@@ -78,12 +83,21 @@ struct TestStack: Sendable {
         let directory = try TempDir("zumik-stack")
         let source = "\(root)/Tests/Fixtures/stack"
         try FileManager.default.copyItem(atPath: "\(source)/compose.yaml", toPath: directory.file("compose.yaml"))
-        try FileManager.default.createDirectory(atPath: directory.file("nginx-conf.d"), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: directory.file("nginx-conf.d"),
+            withIntermediateDirectories: false
+        )
         let stack = TestStack(
-            directory: directory, apiCorePort: try AgentBinary.freePort(), gatewayPort: try AgentBinary.freePort(),
-            nginxPort: try AgentBinary.freePort())
+            directory: directory,
+            apiCorePort: try AgentBinary.freePort(),
+            gatewayPort: try AgentBinary.freePort(),
+            nginxPort: try AgentBinary.freePort()
+        )
         try "API_CORE_PORT=\(stack.apiCorePort)\nGATEWAY_PORT=\(stack.gatewayPort)\n".write(
-            toFile: directory.file(".env"), atomically: false, encoding: .utf8)
+            toFile: directory.file(".env"),
+            atomically: false,
+            encoding: .utf8
+        )
         try stack.writeSite(marker: "v1")
         _ = try await DockerEngine.check(["compose", "-f", stack.composePath, "up", "-d"])
         for port in [stack.apiCorePort, stack.gatewayPort, stack.nginxPort] {
@@ -97,7 +111,9 @@ struct TestStack: Sendable {
     /// Rewrites the nginx site (atomically: the directory is bind-mounted) with `marker`.
     func writeSite(marker: String) throws {
         let template = try String(
-            contentsOfFile: "\(TestBundleFactory.packageRoot)/Tests/Fixtures/stack/nginx-conf.d/site.conf", encoding: .utf8)
+            contentsOfFile: "\(TestBundleFactory.packageRoot)/Tests/Fixtures/stack/nginx-conf.d/site.conf",
+            encoding: .utf8
+        )
         let text = template.replacingOccurrences(of: "__NGINX_PORT__", with: "\(nginxPort)")
             .replacingOccurrences(of: "__MARKER__", with: marker)
         try text.write(toFile: siteConfPath, atomically: true, encoding: .utf8)
@@ -125,7 +141,8 @@ struct TestStack: Sendable {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(
-                    with: Result { try DockerEngine.runBlocking(Array(argv.dropFirst()), executable: argv[0]) })
+                    with: Result { try DockerEngine.runBlocking(Array(argv.dropFirst()), executable: argv[0]) }
+                )
             }
         }
     }
