@@ -143,4 +143,28 @@ struct AgentBinaryTests {
             #expect(records.filter { $0["outcome"] as? String == "busy" }.count == 19)
         }
     }
+
+    @Test func sigtermLetsARunningActionFinish() async throws {
+        let work = try TempDir()
+        defer { work.remove() }
+        let started = work.file("started")
+        let done = work.file("done")
+        let manifest = testManifest(
+            bundleID: "ai.zumik.nginx",
+            actions: [("slow_write", "touch \(started); sleep 2; echo finished > \(done); echo ok", 30, "slow")]
+        )
+        try await BinaryAgent.with(bundles: [(name: "slow", manifest: manifest, plugin: "NginxActions")]) { agent in
+            try await withThrowingTaskGroup(of: RawHTTPResponse.self) { group in
+                group.addTask { try await agent.run("slow_write") }
+                #expect(try await agent.eventually { FileManager.default.fileExists(atPath: started) })
+                kill(agent.process.pid, SIGTERM)
+                let response = try #require(try await group.next())
+                #expect(response.status == 200)
+                #expect(try response.json()["outcome"] as? String == "succeeded")
+            }
+            #expect(FileManager.default.fileExists(atPath: done))
+            #expect(try await agent.process.waitForExit() == 0)
+            #expect(try agent.auditRecords().last?["outcome"] as? String == "succeeded")
+        }
+    }
 }
