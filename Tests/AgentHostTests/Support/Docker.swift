@@ -46,10 +46,11 @@ enum DockerEngine {
         return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func runBlocking(_ arguments: [String], executable: String = cliPath) throws -> Output {
+    static func runBlocking(_ arguments: [String], executable: String = cliPath, prefix: [String] = []) throws -> Output
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
+        process.arguments = prefix + arguments
         let out = Pipe()
         let err = Pipe()
         process.standardOutput = out
