@@ -19,6 +19,8 @@ let package = Package(
         // Action bundles: loaded by the agent with dlopen, never linked into it.
         .library(name: "DockerActions", type: .dynamic, targets: ["DockerActions"]),
         .library(name: "NginxActions", type: .dynamic, targets: ["NginxActions"]),
+        // The template for a third bundle (docs/adding-a-bundle.md); not part of the shipped allowlist.
+        .library(name: "TemplateActions", type: .dynamic, targets: ["TemplateActions"]),
         // Test-only bundle with a deliberately wrong ABI version.
         .library(name: "WrongABIPlugin", type: .dynamic, targets: ["WrongABIPlugin"]),
     ],
@@ -143,6 +145,13 @@ let package = Package(
             name: "NginxActions",
             dependencies: ["ActionPluginKit", "CActionABI"],
             path: "Plugins/NginxActions",
+            exclude: ["manifest.json"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TemplateActions",
+            dependencies: ["ActionPluginKit", "CActionABI"],
+            path: "Plugins/TemplateActions",
             exclude: ["manifest.json"],
             swiftSettings: swiftSettings
         ),

@@ -64,6 +64,18 @@ enum DockerReaders {
             case health = "Health"
             case exitCode = "ExitCode"
         }
+
+        /// Lenient per field: a field of an unexpected type is treated as absent (compose versions differ).
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            name = try? container.decodeIfPresent(String.self, forKey: .name)
+            service = try? container.decodeIfPresent(String.self, forKey: .service)
+            state = try? container.decodeIfPresent(String.self, forKey: .state)
+            health = try? container.decodeIfPresent(String.self, forKey: .health)
+            exitCode =
+                (try? container.decodeIfPresent(Int.self, forKey: .exitCode))
+                ?? (try? container.decodeIfPresent(String.self, forKey: .exitCode)).flatMap { $0.flatMap { Int($0) } }
+        }
     }
 
     /// Compose v2 prints one JSON object per line (newer) or one JSON array (older); accept both,
@@ -138,9 +150,9 @@ enum DockerReaders {
         init(_ output: CommandOutput, maxLines: Int) {
             ok = output.succeeded
             stdout = OutputTail.lines(output.stdout, maxLines: maxLines, maxBytes: 16 * 1024)
-            stdout.text = SecretRedactor.redact(stdout.text)
+            stdout.text = SecretRedactor.redact(TerminalText.clean(stdout.text))
             stderr = OutputTail.lines(output.stderr, maxLines: maxLines, maxBytes: 16 * 1024)
-            stderr.text = SecretRedactor.redact(stderr.text)
+            stderr.text = SecretRedactor.redact(TerminalText.clean(stderr.text))
         }
     }
 

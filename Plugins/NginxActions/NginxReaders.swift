@@ -60,7 +60,7 @@ enum NginxReaders {
 
     static func errorLog(_ output: CommandOutput) -> ErrorLog {
         var tail = OutputTail.lines(output.stdout, maxLines: 200, maxBytes: 16 * 1024)
-        tail.text = SecretRedactor.redact(tail.text)
+        tail.text = SecretRedactor.redact(TerminalText.clean(tail.text))
         var levels: [String: Int] = [:]
         for line in tail.text.split(whereSeparator: \.isNewline) {
             // `2026/11/28 23:59:00 [error] 7#7: *1 connect() failed …`

@@ -42,8 +42,10 @@ struct BundleFixture {
         )
     }
 
-    func registry() -> BundleRegistry {
-        BundleRegistry(directories: directories, logger: Logger(label: "test.bundles"))
+    func registry(logger: Logger = Logger(label: "test.bundles", factory: { _ in SwiftLogNoOpLogHandler() }))
+        -> BundleRegistry
+    {
+        BundleRegistry(directories: directories, logger: logger)
     }
 
     /// Loads and expects exactly one refused bundle, in `directory`, at `step`; returns its reason.
@@ -85,4 +87,35 @@ func jsonObject(_ value: JSONValue?) throws -> [String: JSONValue] {
         return [:]
     }
     return object
+}
+
+/// Keeps every log record in memory, for tests that check what was logged.
+final class RecordingLogHandler: LogHandler, @unchecked Sendable {
+    // Sendable: `records` is only touched under `lock`; the other fields are set before use.
+    struct Record {
+        var level: Logger.Level
+        var message: String
+        var metadata: Logger.Metadata
+    }
+
+    private let lock = NSLock()
+    private var stored: [Record] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .trace
+
+    var records: [Record] { lock.withLock { stored } }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        let record = Record(
+            level: event.level,
+            message: event.message.description,
+            metadata: metadata.merging(event.metadata ?? [:]) { _, new in new }
+        )
+        lock.withLock { stored.append(record) }
+    }
 }

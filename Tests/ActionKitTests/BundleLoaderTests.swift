@@ -2,6 +2,7 @@ import ActionKit
 import AgentHost
 import CZumikSys
 import Foundation
+import Logging
 import Testing
 import ZumikTestSupport
 
@@ -350,5 +351,202 @@ import ZumikTestSupport
         #expect(throws: DirectorySafety.Unsafe.self) {
             try DirectorySafety.check(path: "\(fixture.factory.root)/missing")
         }
+    }
+}
+
+@Suite struct BundleLoaderHardeningTests {
+    @Test func manifestDeclaringAnotherABIThanTheLibraryIsRefused() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let manifest = try TestBundleFactory.productionManifest(named: "DockerActions")
+            .replacingOccurrences(of: "\"minor\": 0", with: "\"minor\": 3")
+        try fixture.pack("DockerActions", into: "docker", manifest: manifest)
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "handshake")
+        #expect(refused.reason.contains("declares ABI 1.3 but the library reports 1.0"))
+    }
+
+    @Test func missingArtifactForThisPlatformIsRefused() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        let path = "\(docker)/manifest.json"
+        let text = String(decoding: try readBytes(path), as: UTF8.self)
+            .replacingOccurrences(of: "\"linux-x86_64\"", with: "\"linux-riscv64\"")
+            .replacingOccurrences(of: "\"linux-aarch64\"", with: "\"linux-riscv64\"")
+        try overwriteInPlace(path, with: Array(text.utf8))
+        _ = try BundlePacker.sign(directory: docker, key: fixture.key)
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "artifact")
+        #expect(refused.reason.contains("no artifact for platform"))
+        #expect(refused.reason.contains("linux-riscv64"))
+    }
+
+    @Test func invalidSignedManifestIsRefusedAtManifest() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        let path = "\(docker)/manifest.json"
+        let text = String(decoding: try readBytes(path), as: UTF8.self)
+            .replacingOccurrences(of: "\"timeout_s\": 120", with: "\"timeout_s\": 7200")
+        try overwriteInPlace(path, with: Array(text.utf8))
+        // Signed as it is (bypassing `sign`, which validates first).
+        try overwriteInPlace(
+            "\(docker)/manifest.sig",
+            with: try fixture.key.sign(manifest: Array(text.utf8)).fileBytes
+        )
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "manifest")
+        #expect(refused.reason.contains("$.actions[4].timeout_s: must be between 1 and 3600 (got 7200)"))
+    }
+
+    @Test func damagedAcceptedSerialsStopLoadingRatherThanForget() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        try Data("not json".utf8).write(
+            to: URL(fileURLWithPath: "\(fixture.factory.stateDirectory)/accepted-serials.json")
+        )
+        let registry = fixture.registry()
+        let report = registry.reload()
+        #expect(report.loaded.isEmpty)
+        #expect(report.refused.first?.step == "serial")
+        #expect(report.refused.first?.reason.contains("accepted-serials.json") == true)
+    }
+
+    @Test func strayEntriesInABundleDirectoryAreRefused() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        try #require(mkdir("\(docker)/extra", 0o755) == 0)
+        let refused = try #require(fixture.refusal(of: "docker", in: fixture.registry().reload()))
+        #expect(refused.step == "safe-path")
+        #expect(refused.reason.contains("extra: is not a regular file"))
+    }
+
+    @Test func concurrentReadersDuringReloadSeeACompleteCatalog() async throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        try fixture.pack("NginxActions", into: "nginx")
+        let registry = fixture.registry()
+        registry.reload()
+        await withTaskGroup(of: Int.self) { group in
+            for index in 0..<8 {
+                group.addTask {
+                    if index % 2 == 0 { registry.reload() }
+                    return registry.catalog().actions.count
+                }
+            }
+            for await count in group {
+                #expect(count == 12)
+            }
+        }
+    }
+}
+
+@Suite struct BundleLoggingTests {
+    @Test func refusalsAreLoggedWithTheBundleAndStep() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let docker = try fixture.pack("DockerActions", into: "docker")
+        try fixture.pack("NginxActions", into: "nginx")
+        unlink("\(docker)/manifest.sig")
+        let handler = RecordingLogHandler()
+        let registry = fixture.registry(logger: Logger(label: "test", factory: { _ in handler }))
+        registry.reload()
+        let refusal = try #require(handler.records.first { $0.message == "bundle refused" })
+        #expect(refusal.level == .error)
+        #expect(refusal.metadata["bundle.directory"] == "docker")
+        #expect(refusal.metadata["bundle.step"] == "signature")
+        let summary = try #require(handler.records.first { $0.message == "bundles scanned" })
+        #expect(summary.metadata["bundles.loaded"] == "1")
+        #expect(summary.metadata["bundles.refused"] == "1")
+        // Nothing logged carries key material.
+        let keyFile = try #require(
+            try JSONSerialization.jsonObject(with: Data(fixture.key.fileBytes)) as? [String: String]
+        )
+        let secret = try #require(keyFile["private_key"])
+        for record in handler.records {
+            #expect(!record.message.contains(secret) && !record.metadata.description.contains(secret))
+        }
+    }
+}
+
+@Suite struct BundleReloadTests {
+    /// Open memfds whose name carries `directory` (names are `memfd:zumik-bundle-<directory>`).
+    private func memfds(named directory: String) throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").filter { fd in
+            let target = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)")) ?? ""
+            return target.hasPrefix("/memfd:zumik-bundle-\(directory) ")
+        }.count
+    }
+
+    @Test func aRefusedLibraryIsNotDlopenedAgainOnReload() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("WrongABIPlugin", into: "wrong-abi-reloaded", manifest: BundleFixture.wrongABIManifest)
+        let registry = fixture.registry()
+        for _ in 0..<3 {
+            let report = registry.reload()
+            #expect(report.refused.map(\.step) == ["handshake"])
+            #expect(report.refused.first?.reason.contains("ABI major 99") == true)
+        }
+        #expect(try memfds(named: "wrong-abi-reloaded") == 1)
+    }
+
+    @Test func anAcceptedLibraryIsMappedOnceAcrossReloadsAndDirectories() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("NginxActions", into: "nginx-mapped-once")
+        let registry = fixture.registry()
+        for _ in 0..<3 { registry.reload() }
+        #expect(registry.catalog().actions.count == 3)
+        #expect(try memfds(named: "nginx-mapped-once") == 1)
+    }
+}
+
+@Suite struct StateDirectoryTests {
+    @Test func unsafeStateDirectoryLoadsNothing() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("NginxActions", into: "nginx")
+        try #require(chmod(fixture.factory.stateDirectory, 0o777) == 0)
+        let report = fixture.registry().reload()
+        #expect(report.loaded.isEmpty)
+        #expect(report.refused.first?.step == "serial")
+        #expect(report.refused.first?.reason.contains("state directory:") == true)
+        #expect(report.refused.first?.reason.contains("group- or other-writable") == true)
+    }
+
+    @Test func missingStateDirectoryIsCreatedPrivate() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("NginxActions", into: "nginx")
+        TestBundleFactory.removeTree(fixture.factory.stateDirectory)
+        #expect(fixture.registry().reload().loaded.count == 1)
+        var info = stat()
+        #expect(stat(fixture.factory.stateDirectory, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o700)
+        #expect(stat("\(fixture.factory.stateDirectory)/accepted-serials.json", &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o600)
+    }
+}
+
+@Suite struct KeyRevocationTests {
+    @Test func removingATrustedKeyRemovesItsBundlesOnTheNextReload() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let other = try fixture.factory.makeKey(id: "nginx-signer", scopes: ["ai.zumik.nginx"])
+        try fixture.pack("DockerActions", into: "docker")
+        try fixture.pack("NginxActions", into: "nginx", key: other)
+        let registry = fixture.registry()
+        #expect(registry.reload().loaded.count == 2)
+        unlink("\(fixture.factory.trustedKeysDirectory)/test-ops.pub.json")
+        let report = registry.reload()
+        #expect(report.loaded.map(\.id) == ["ai.zumik.nginx"])
+        #expect(fixture.refusal(of: "docker", in: report)?.reason.contains("unknown key \"test-ops\"") == true)
+        #expect(registry.action(id: "restart_api_core") == nil)
+        #expect(registry.action(id: "reload_nginx") != nil)
     }
 }

@@ -49,9 +49,13 @@ private func specsDirectory() -> String {
     return "\(TestBundleFactory.packageRoot)/../shared/specs"
 }
 
-private let pythonAvailable =
-    FileManager.default.isExecutableFile(atPath: "/usr/bin/python3")
-    || FileManager.default.isExecutableFile(atPath: "/usr/local/bin/python3")
+/// `python3` on PATH.
+private let python3: String? = {
+    let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+    return path.split(separator: ":").map { "\($0)/python3" }.first {
+        FileManager.default.isExecutableFile(atPath: $0)
+    }
+}()
 
 @Suite struct CLITests {
     @Test func keygenWritesAPrivateKeyAndItsTrustedKey() throws {
@@ -177,6 +181,34 @@ private let pythonAvailable =
         #expect(!FileManager.default.fileExists(atPath: "\(fixture.factory.bundlesDirectory)/n/manifest.json"))
     }
 
+    @Test func verifyAndListRefuseARollbackGivenTheStateDirectory() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        let bundle = try fixture.pack("DockerActions", into: "docker", serial: 2)
+        let state = fixture.factory.stateDirectory
+        try Data("{\"ai.zumik.docker\": 3}".utf8).write(to: URL(fileURLWithPath: "\(state)/accepted-serials.json"))
+        let trusted = fixture.factory.trustedKeysDirectory
+        let verify = try run(["verify", "--bundle", bundle, "--trusted-keys-dir", trusted, "--state-dir", state])
+        #expect(verify.status == 1)
+        #expect(
+            verify.stderr.contains(
+                "bundle docker: serial: serial 2 of ai.zumik.docker is lower than the accepted serial 3"
+            )
+        )
+        // Without the state directory the rollback cannot be seen; with it from the environment it is.
+        #expect(try run(["verify", "--bundle", bundle, "--trusted-keys-dir", trusted]).status == 0)
+        let list = try run(
+            ["list", "--bundles-dir", fixture.factory.bundlesDirectory, "--trusted-keys-dir", trusted],
+            environment: ["ZUMIK_STATE_DIR": state]
+        )
+        #expect(list.status == 0)
+        #expect(list.stderr.contains("refused: docker: serial:"))
+        #expect(list.stdout.split(separator: "\n").count == 1, "only the header: \(list.stdout)")
+        // The tool never writes the state directory.
+        let after = try String(contentsOfFile: "\(state)/accepted-serials.json", encoding: .utf8)
+        #expect(after == "{\"ai.zumik.docker\": 3}")
+    }
+
     @Test func missingDirectoriesAndBadFlagsFailClearly() throws {
         let noDirs = try run(["list"])
         #expect(noDirs.status != 0)
@@ -190,7 +222,7 @@ private let pythonAvailable =
         #expect(unknown.status != 0)
     }
 
-    @Test(.enabled(if: pythonAvailable, "python3 is needed to run specs/validate.py"))
+    @Test(.enabled(if: python3 != nil, "python3 is not on PATH: needed to run specs/validate.py"))
     func schemaIsAValidStrictChatRequestTools() throws {
         let fixture = try BundleFixture()
         defer { fixture.remove() }
@@ -216,9 +248,9 @@ private let pythonAvailable =
         try JSONSerialization.data(withJSONObject: request).write(to: URL(fileURLWithPath: requestPath))
         let specs = specsDirectory()
         let validator = Process()
-        validator.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        validator.executableURL = URL(fileURLWithPath: try #require(python3))
         validator.arguments = [
-            "python3", "\(specs)/validate.py", "\(specs)/openai_chat_request.strict.schema.json", requestPath,
+            "\(specs)/validate.py", "\(specs)/openai_chat_request.strict.schema.json", requestPath,
         ]
         let out = Pipe()
         validator.standardOutput = out
@@ -238,7 +270,7 @@ private let pythonAvailable =
         badRequest["tools"] = broken
         try JSONSerialization.data(withJSONObject: badRequest).write(to: URL(fileURLWithPath: requestPath))
         let check = Process()
-        check.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        check.executableURL = validator.executableURL
         check.arguments = validator.arguments
         check.standardOutput = Pipe()
         try check.run()

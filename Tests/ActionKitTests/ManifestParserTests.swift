@@ -179,6 +179,8 @@ private func issues(_ bytes: [UInt8]) -> [ManifestError.Issue] {
         ("\"manifest_version\": 1", "\"manifest_version\": 2", "$.manifest_version", "must be 1 (got 2)"),
         ("\"lock\": \"docker\"", "\"lock\": \"\"", "$.actions[0].lock", "must match"),
         ("\"title\": \"States\"", "\"title\": true", "$.actions[1].title", "must be a string (got boolean)"),
+        ("\"title\": \"States\"", "\"title\": \"   \"", "$.actions[1].title", "must not be empty or only spaces"),
+        ("\"version\": \"1.0.0\"", "\"version\": \"\"", "$.bundle.version", "must not be empty or only spaces"),
         ("\"lock\": \"docker\",", "", "$.actions[0].lock", "required key is missing"),
     ])
     func badFieldIsNamedWithPathAndRule(old: String, new: String, path: String, rule: String) throws {
@@ -234,5 +236,53 @@ private func issues(_ bytes: [UInt8]) -> [ManifestError.Issue] {
         let bytes = try edited("Restarts the api-core container.", "Restarts the \\\"api-core\\\" container\\/now.")
         let manifest = try ManifestParser.parse(bytes, file: "m.json")
         #expect(manifest.actions[0].description == "Restarts the \"api-core\" container/now.")
+    }
+}
+
+/// A small deterministic generator, so a failing case can be replayed from its seed.
+private struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct ManifestParserMutationTests {
+    /// Random byte edits of a real manifest never crash the parser, and every refusal has issues with paths.
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func mutatedManifestsAreParsedOrRefusedCleanly(seed: UInt64) throws {
+        let template = try TestBundleFactory.productionManifest(named: "DockerActions")
+        let valid = try BundlePacker.fill(
+            template: Array(template.utf8),
+            templatePath: "t",
+            libraryFileName: "libDockerActions.so",
+            libraryBytes: [0]
+        ).bytes
+        var random = SplitMix64(state: seed)
+        let alphabet = Array("{}[]\":,0123456789-.eE truefalsnul\\u200b/\u{7}".utf8) + [0x00, 0xC3, 0xFF]
+        var refused = 0
+        for _ in 0..<400 {
+            var bytes = valid
+            for _ in 0..<Int.random(in: 1...4, using: &random) {
+                let index = Int.random(in: 0..<bytes.count, using: &random)
+                switch Int.random(in: 0..<3, using: &random) {
+                case 0: bytes[index] = alphabet.randomElement(using: &random)!
+                case 1: bytes.insert(alphabet.randomElement(using: &random)!, at: index)
+                default: bytes.remove(at: index)
+                }
+            }
+            do {
+                _ = try ManifestParser.parse(bytes, file: "fuzz.json")
+            } catch {
+                refused += 1
+                #expect(!error.issues.isEmpty)
+                #expect(error.issues.allSatisfy { $0.path.hasPrefix("$") && !$0.message.isEmpty })
+            }
+        }
+        #expect(refused > 300, "most random edits break a manifest")
     }
 }

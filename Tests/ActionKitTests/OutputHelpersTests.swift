@@ -15,6 +15,9 @@ import Testing
         ("DB_PASSWORD: s3cret!", "DB_PASSWORD: [REDACTED]", "s3cret!"),
         ("github ghp_abcdefghijklmnopqrstuvwxyz0123", "github [REDACTED]", "ghp_abcdefghij"),
         ("aws AKIAABCDEFGHIJKLMNOP ok", "aws [REDACTED] ok", "AKIAABCDEFGHIJKLMNOP"),
+        ("Cookie: session=abc123; theme=dark", "Cookie: [REDACTED]", "abc123"),
+        ("authorization: Token t0ps3cr3t", "authorization: [REDACTED]", "t0ps3cr3t"),
+        ("X-Api-Key: 0123456789abcdef", "X-Api-Key: [REDACTED]", "0123456789abcdef"),
         (
             "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\nafter",
             "-----BEGIN PRIVATE KEY-----[REDACTED]\nafter", "MIIEow"
@@ -53,5 +56,16 @@ import Testing
         #expect(tail.text == String(repeating: "é", count: 7))
         #expect(OutputTail.lines([], maxLines: 10).text == "")
         #expect(OutputTail.lines([0xFF, 0xFE], maxLines: 10).text == "\u{FFFD}\u{FFFD}")
+    }
+}
+
+@Suite struct TerminalTextTests {
+    @Test func escapeSequencesAndControlsAreRemoved() {
+        #expect(TerminalText.clean("\u{1B}[31mERROR\u{1B}[0m boom") == "ERROR boom")
+        #expect(TerminalText.clean("a\u{1B}]0;title\u{07}b") == "ab")
+        #expect(TerminalText.clean("line1\r\nline2\tx") == "line1\nline2\tx")
+        #expect(TerminalText.clean("bell\u{07}nul\u{0}") == "bell\u{FFFD}nul\u{FFFD}")
+        #expect(TerminalText.clean("trailing \u{1B}[") == "trailing ")
+        #expect(TerminalText.clean("caf\u{E9} ok") == "caf\u{E9} ok")
     }
 }

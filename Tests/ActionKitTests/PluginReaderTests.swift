@@ -59,6 +59,29 @@ import ZumikTestSupport
         }
     }
 
+    @Test func composePsFieldsOfUnexpectedTypesAreTreatedAsAbsent() throws {
+        try withBundles { registry in
+            let stdout = """
+                {"Name":"a","Service":"api-core","State":"exited","Health":null,"ExitCode":"3"}
+                {"Name":7,"Service":"gateway","State":["x"],"ExitCode":1.5}
+                """
+            let reading = try read(registry, "docker_service_states", stdout: stdout)
+            #expect(reading["summary"] == .string("api-core: exited (exit 3); gateway: unknown"))
+            #expect(reading["unread_lines"] == .number(0))
+        }
+    }
+
+    @Test func logsLoseTerminalEscapes() throws {
+        try withBundles { registry in
+            let reading = try read(registry, "gateway_logs", stderr: "\u{1B}[31mERROR\u{1B}[0m upstream down\r\n")
+            guard case .object(let tail) = reading["stderr"] else {
+                Issue.record("no stderr tail in \(reading)")
+                return
+            }
+            #expect(tail["text"] == .string("ERROR upstream down"))
+        }
+    }
+
     @Test func composePsArrayFormat() throws {
         try withBundles { registry in
             let stdout = #"[{"Name":"a","Service":"api-core","State":"running","Health":"unhealthy","ExitCode":0}]"#
@@ -177,6 +200,33 @@ import ZumikTestSupport
             }
             #expect(!text.contains("abc123secret"))
             #expect(text.contains("token=[REDACTED]"))
+        }
+    }
+
+    @Test func readersGiveTheSameAnswerFromManyThreads() async throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        let registry = fixture.registry()
+        registry.reload()
+        let action = try #require(registry.action(id: "api_core_logs"))
+        let stdout = Array(
+            (1...100).map { "req \($0) Authorization: Bearer tok\($0)abcdef password=pw\($0)" }
+                .joined(separator: "\n").utf8
+        )
+        let expected = action.interpret(exitCode: 0, signal: nil, stdout: stdout, stderr: [])
+        #expect(expected != nil)
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<4 {
+                group.addTask {
+                    (0..<4).allSatisfy { _ in
+                        action.interpret(exitCode: 0, signal: nil, stdout: stdout, stderr: []) == expected
+                    }
+                }
+            }
+            for await same in group {
+                #expect(same)
+            }
         }
     }
 

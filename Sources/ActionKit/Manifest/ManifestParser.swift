@@ -178,8 +178,8 @@ private struct ManifestValidator {
             fail(path, "\(what) must be printable ASCII; found \(kind) U+\(hex(bad.value))")
             return false
         }
-        guard !text.trimmingSpaces.isEmpty else {
-            fail(path, "\(what) must not be empty")
+        guard text.contains(where: { $0 != " " }) else {
+            fail(path, "\(what) must not be empty or only spaces")
             return false
         }
         guard text.utf8.count <= maxLength else {
@@ -560,12 +560,5 @@ private struct ManifestValidator {
             result.append(text)
         }
         return ok ? result : nil
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: Substring {
-        let trimmed = self.drop(while: { $0 == " " })
-        return trimmed.reversed().drop(while: { $0 == " " }).isEmpty ? "" : trimmed
     }
 }

@@ -64,6 +64,14 @@ public struct SigningKey: Sendable {
         let bytes: [UInt8]
         do {
             bytes = try FileIO.read(path, limit: 16 * 1024)
+            let mode = try FileIO.permissions(path)
+            guard mode & 0o077 == 0 else {
+                throw FileIOError(
+                    path: path,
+                    message:
+                        "a private key must not be readable by group or others (mode \(String(mode, radix: 8))); chmod 600 it"
+                )
+            }
         } catch {
             throw SigningError("cannot read private key: \(error)")
         }

@@ -147,6 +147,13 @@ package enum FileIO {
         return names.sorted()
     }
 
+    /// The permission bits of `path` (not following a symlink).
+    package static func permissions(_ path: String) throws(FileIOError) -> mode_t {
+        var info = stat()
+        guard lstat(path, &info) == 0 else { throw .errno(path, "stat") }
+        return info.st_mode & 0o7777
+    }
+
     package static func exists(_ path: String) -> Bool {
         var info = stat()
         return lstat(path, &info) == 0

@@ -212,19 +212,38 @@ public struct BundleLoader: Sendable {
         _ verified: Verified,
         reuse: (String) -> PluginImage? = { _ in nil }
     ) throws(BundleRefusal) -> LoadedBundle {
+        if let image = reuse(verified.artifact.sha256) {
+            return try bind(verified, to: image)
+        }
+        return try bind(verified, to: loadImage(verified))
+    }
+
+    /// Steps dlopen and handshake: the verified bytes into a sealed memfd, dlopen, the table checks.
+    public static func loadImage(_ verified: Verified) throws(BundleRefusal) -> PluginImage {
+        do {
+            return try PluginImage.load(
+                bytes: verified.libraryBytes,
+                sha256: verified.artifact.sha256,
+                name: verified.directory
+            )
+        } catch {
+            throw BundleRefusal(verified.directory, BundleRefusal.Step(rawValue: error.step) ?? .dlopen, error.reason)
+        }
+    }
+
+    /// The checks between a loaded image and the signed manifest (ABI declared, bundle id).
+    public static func bind(_ verified: Verified, to image: PluginImage) throws(BundleRefusal) -> LoadedBundle {
         let name = verified.directory
         let sha = verified.artifact.sha256
-        let image: PluginImage
-        if let existing = reuse(sha) {
-            image = existing
-        } else {
-            do {
-                image = try PluginImage.load(bytes: verified.libraryBytes, sha256: sha, name: name)
-            } catch {
-                throw BundleRefusal(name, BundleRefusal.Step(rawValue: error.step) ?? .dlopen, error.reason)
-            }
-        }
         let manifest = verified.manifest
+        let declared = manifest.bundle.abi
+        guard declared.major == Int(image.abiMajor), declared.minor == Int(image.abiMinor) else {
+            throw BundleRefusal(
+                name,
+                .handshake,
+                "the signed manifest declares ABI \(declared.major).\(declared.minor) but the library reports \(image.abiMajor).\(image.abiMinor)"
+            )
+        }
         guard image.bundleID == manifest.bundle.id else {
             throw BundleRefusal(
                 name,

@@ -53,6 +53,9 @@ public final class BundleRegistry: Sendable {
         var refused: [AgentAPI.RefusedBundle] = []
         /// Every image ever loaded, by SHA-256 of its bytes.
         var images: [String: PluginImage] = [:]
+        /// Libraries that failed dlopen or the handshake, by SHA-256: not dlopened again on reload
+        /// (each attempt would map another copy that can never be unloaded).
+        var failedImages: [String: BundleRefusal] = [:]
     }
 
     public let directories: BundleDirectories
@@ -93,6 +96,28 @@ public final class BundleRegistry: Sendable {
         state.withLock { state in
             var seen = Set<String>()
             return state.actions.compactMap { seen.insert($0.image.sha256).inserted ? $0.image : nil }
+        }
+    }
+
+    /// The image for verified bytes: already loaded, already refused, or loaded now.
+    private func image(for verified: BundleLoader.Verified) throws(BundleRefusal) -> PluginImage {
+        let sha = verified.artifact.sha256
+        let cached: (PluginImage?, BundleRefusal?) = state.withLock { ($0.images[sha], $0.failedImages[sha]) }
+        if let image = cached.0 { return image }
+        if let failure = cached.1 {
+            throw BundleRefusal(
+                verified.directory,
+                BundleRefusal.Step(rawValue: failure.refused.step) ?? .dlopen,
+                failure.refused.reason
+            )
+        }
+        do throws(BundleRefusal) {
+            let image = try BundleLoader.loadImage(verified)
+            state.withLock { $0.images[sha] = image }
+            return image
+        } catch {
+            state.withLock { $0.failedImages[sha] = error }
+            throw error
         }
     }
 
@@ -151,6 +176,15 @@ public final class BundleRegistry: Sendable {
         var serials: AcceptedSerials?
         switch serialPolicy {
         case .enforceAndRecord(let directory), .enforce(let directory):
+            // Whoever can write the accepted serials can allow a rollback: same rules as the bundles.
+            if FileIO.exists(directory) {
+                do {
+                    try DirectorySafety.check(path: directory)
+                } catch {
+                    refused.append(.init(directory: directory, step: "serial", reason: "state directory: \(error)"))
+                    return BundleLoadReport(loaded: [], refused: refused, keyProblems: keyProblems)
+                }
+            }
             do {
                 serials = try AcceptedSerials.load(directory: directory)
             } catch {
@@ -175,10 +209,7 @@ public final class BundleRegistry: Sendable {
                 let verified = try loader.verify(path: "\(directories.bundles)/\(name)") { id in
                     serials?.serials[id]
                 }
-                let bundle = try BundleLoader.load(verified) { sha in
-                    state.withLock { $0.images[sha] }
-                }
-                state.withLock { $0.images[bundle.image.sha256] = bundle.image }
+                let bundle = try BundleLoader.bind(verified, to: image(for: verified))
                 let clashes = bundle.manifest.actions.compactMap { action in
                     owners[action.id].map { "\"\(action.id)\" (already provided by bundle \($0))" }
                 }

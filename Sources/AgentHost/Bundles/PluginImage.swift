@@ -27,6 +27,10 @@ public final class PluginImage: @unchecked Sendable {
     public let sha256: String
     let table: UnsafePointer<zumik_action_table>
 
+    /// The ABI version the library reports.
+    public var abiMajor: UInt32 { table.pointee.abi_major }
+    public var abiMinor: UInt32 { table.pointee.abi_minor }
+
     /// The bundle id the library reports.
     public var bundleID: String { String(cString: table.pointee.bundle_id) }
 
