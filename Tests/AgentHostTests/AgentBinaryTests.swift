@@ -167,4 +167,19 @@ struct AgentBinaryTests {
             #expect(try agent.auditRecords().last?["outcome"] as? String == "succeeded")
         }
     }
+
+    /// The agent ignores/traps SIGTERM and SIGHUP itself (service lifecycle); its children must
+    /// not inherit that, or a timeout could only end in SIGKILL.
+    @Test func childrenGetDefaultSignalDispositions() async throws {
+        let manifest = testManifest(
+            bundleID: "ai.zumik.nginx",
+            actions: [("sleeper", "sleep 100", 1, "sleeper")],
+            killGraceS: 60
+        )
+        try await BinaryAgent.with(bundles: [(name: "sleeper", manifest: manifest, plugin: "NginxActions")]) { agent in
+            let body = try await agent.run("sleeper").json()
+            #expect(body["outcome"] as? String == "timed_out")
+            #expect(body["signal"] as? Int == Int(SIGTERM))
+        }
+    }
 }

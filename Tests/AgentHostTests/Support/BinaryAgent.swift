@@ -21,14 +21,15 @@ extension TempDir {
 func testManifest(
     bundleID: String,
     serial: Int = 1,
-    actions: [(id: String, script: String, timeoutS: Int, lock: String)]
+    actions: [(id: String, script: String, timeoutS: Int, lock: String)],
+    killGraceS: Int = 1
 )
     -> String
 {
     let entries = actions.map { action -> [String: Any] in
         [
             "id": action.id, "title": action.id, "description": "Test action \(action.id).", "kind": "remediation",
-            "argv": ["/bin/sh", "-c", action.script], "timeout_s": action.timeoutS, "kill_grace_s": 1,
+            "argv": ["/bin/sh", "-c", action.script], "timeout_s": action.timeoutS, "kill_grace_s": killGraceS,
             "lock": action.lock, "limits": ["max_runs": 1000, "window_s": 60], "targets": ["test"], "rank": 1,
             "max_output_bytes": 4096,
         ]
