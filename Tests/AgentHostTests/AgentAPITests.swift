@@ -473,6 +473,23 @@ import Glibc
             )
         }
     }
+
+    @Test func aFailingAuditLogStopsFurtherRuns() async throws {
+        let directory = try TempDir()
+        defer { directory.remove() }
+        let side = directory.file("side")
+        let action = shellAction("append_side", "echo ran >> \(side)")
+        // Every write to /dev/full fails with ENOSPC.
+        try await InProcessAgent.with(actions: [action], configure: { $0.auditLogPath = "/dev/full" }) { agent in
+            let first = try await RawHTTP.post(port: agent.port, "/v1/actions/append_side/run", token: testToken)
+            #expect(first.status == 503)
+            #expect(first.errorMessage == "audit log unavailable")
+            let second = try await RawHTTP.post(port: agent.port, "/v1/actions/append_side/run", token: testToken)
+            #expect(second.status == 503)
+            // The first run happened before its record failed; nothing runs after that.
+            #expect(try String(contentsOfFile: side, encoding: .utf8) == "ran\n")
+        }
+    }
 }
 
 /// Pids whose process group is `pgid` (from /proc).

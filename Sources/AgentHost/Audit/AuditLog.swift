@@ -22,7 +22,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var incident: String?
     /// `succeeded`, `failed`, `timed_out`, `killed`, `spawn_failed`, `preflight_failed`, or a
     /// refusal: `unauthorized`, `not_found`, `busy`, `limited`, `rate_limited`, `bad_request`,
-    /// `too_large`, `method_not_allowed`, `shutting_down`.
+    /// `too_large`, `method_not_allowed`, `audit_unavailable`.
     public var outcome: String
     public var status: Int
     public var exitCode: Int?
@@ -103,6 +103,10 @@ public final class AuditLog: Sendable {
 
     public let path: String
     private let fd: Mutex<Int32>
+    private let lastWriteFailed = Mutex(false)
+
+    /// False after an append failed, until one succeeds: the agent runs nothing it cannot audit.
+    public var isHealthy: Bool { !lastWriteFailed.withLock { $0 } }
 
     /// Opens (creating, mode 0600) the log at `path`.
     public init(path: String) throws(AuditLog.Error) {
@@ -120,6 +124,16 @@ public final class AuditLog: Sendable {
 
     /// Appends and fsyncs one record; throws if it could not be made durable.
     public func append(_ record: AuditRecord) throws(AuditLog.Error) {
+        do {
+            try appendLine(record)
+            lastWriteFailed.withLock { $0 = false }
+        } catch {
+            lastWriteFailed.withLock { $0 = true }
+            throw error
+        }
+    }
+
+    private func appendLine(_ record: AuditRecord) throws(AuditLog.Error) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         guard var line = try? encoder.encode(record) else {

@@ -103,6 +103,10 @@ struct AgentRoutesHandlers: Sendable {
         record.incident = body.incident
 
         let spec = action.spec
+        guard state.auditLog.isHealthy else {
+            state.logger.critical("refusing to run: the audit log failed", metadata: ["action.id": "\(spec.id)"])
+            return refuse(AgentHTTPError(.serviceUnavailable, "audit log unavailable", outcome: "audit_unavailable"))
+        }
         guard state.locks.tryAcquire(spec.lock) else {
             return refuse(AgentHTTPError(.conflict, "lock '\(spec.lock)' is held by a running action", outcome: "busy"))
         }

@@ -96,8 +96,9 @@ struct InProcessAgent: Sendable {
             stateDirectory: directory.path,
             rateLimit: .init(burst: 100_000, refillPerSecond: 1000, failedAuthCost: 0, maxTrackedClients: 100)
         )
+        configuration.auditLogPath = directory.file("audit.jsonl")
         configure(&configuration)
-        let auditLog = try AuditLog(path: directory.file("audit.jsonl"))
+        let auditLog = try AuditLog(path: configuration.auditLogPath)
         var logger = Logger(label: "agent-test")
         logger.logLevel = .warning
         let server = AgentServer(
