@@ -119,7 +119,7 @@ store_path: {store}
 control:
   listen: 127.0.0.1:{CONTROL_PORT}
 remediation:
-  settle: 3s
+  settle_seconds: 3
 properties:
   - name: api-core
     url: {EDGE}/api/healthz
