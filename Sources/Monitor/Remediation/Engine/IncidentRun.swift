@@ -88,7 +88,9 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             try await agent.healthz()
         } catch {
             if case .unreachable(let message) = error {
-                return try await page("the ops-agent on `\(incident.host)` is unreachable (\(message)); nothing can be fixed from here")
+                return try await page(
+                    "the ops-agent on `\(incident.host)` is unreachable (\(message)); nothing can be fixed from here"
+                )
             }
             return try await page("the ops-agent on `\(incident.host)` answered /healthz wrongly (\(error))")
         }
@@ -97,13 +99,17 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             catalog = try await agent.catalog()
         } catch {
             if case .unreachable(let message) = error {
-                return try await page("the ops-agent on `\(incident.host)` is unreachable (\(message)); nothing can be fixed from here")
+                return try await page(
+                    "the ops-agent on `\(incident.host)` is unreachable (\(message)); nothing can be fixed from here"
+                )
             }
             return try await page("the ops-agent catalog on `\(incident.host)` could not be read (\(error))")
         }
         let offered = catalog.actions.filter { $0.targets.contains(incident.service) }
         guard offered.contains(where: { $0.kind == .remediation }) else {
-            return try await page("the ops-agent on `\(incident.host)` offers no remediation for service `\(incident.service)`")
+            return try await page(
+                "the ops-agent on `\(incident.host)` offers no remediation for service `\(incident.service)`"
+            )
         }
         guard roundsLeft > 0 else {
             return try await page("automation exhausted: \(policy.maxRounds) rounds used without recovery")
@@ -140,9 +146,14 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             } catch {
                 try await append(
                     .init(incidentID: incident.id, kind: .modelFailed, path: .model, result: error.description),
-                    notice: "⚠️ Model API failed (\(clip(error.description, 200))): switching to the deterministic ladder."
+                    notice:
+                        "⚠️ Model API failed (\(clip(error.description, 200))): switching to the deterministic ladder."
                 )
-                return try await ladder(agent: agent, offered: offered, why: "the model API failed (\(error.kind.rawValue))")
+                return try await ladder(
+                    agent: agent,
+                    offered: offered,
+                    why: "the model API failed (\(error.kind.rawValue))"
+                )
             }
             let requestID = [reply.response.id, reply.requestID].compactMap { $0 }.joined(separator: " ")
             let message = reply.response.choices[0].message
@@ -176,7 +187,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
                 if index > 0 || roundsLeft == 0 {
                     let why =
                         index > 0
-                        ? "more than one tool call in one turn (`\(name)`)" : "a call after the round budget (`\(name)`)"
+                        ? "more than one tool call in one turn (`\(name)`)"
+                        : "a call after the round budget (`\(name)`)"
                     try await violation(tool: name, requestID: requestID, why: why)
                     messages.append(.tool(callID: call.id, "Refused: \(why). Nothing ran."))
                     continue
@@ -190,7 +202,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
                 switch RemediationTools.reason(fromArguments: function.arguments) {
                 case .success(let value): reason = value
                 case .failure(let error):
-                    let known = function.name == RemediationTools.escalateToolName
+                    let known =
+                        function.name == RemediationTools.escalateToolName
                         || available.contains { $0.id == function.name }
                     if known {
                         try await violation(
@@ -260,7 +273,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             """
         let history = entries.filter { $0.kind == .actionResult || $0.kind == .reprobe }
         if !history.isEmpty {
-            text += "\nAlready done in this incident before a monitor restart (these remediations are not offered again):"
+            text +=
+                "\nAlready done in this incident before a monitor restart (these remediations are not offered again):"
             for entry in history {
                 text += "\n- \(entry.tool ?? "re-probe"): \(clip(entry.result ?? entry.reprobe ?? "", 200))"
             }

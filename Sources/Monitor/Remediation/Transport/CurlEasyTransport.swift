@@ -75,7 +75,13 @@ public struct CurlEasyTransport: RemediationTransport {
                 set(zumik_curl_setopt_off(handle, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
                 body.withUnsafeBytes { bytes in
                     // COPYPOSTFIELDS copies, so the buffer need not outlive this call.
-                    set(zumik_curl_setopt_ptr(handle, CURLOPT_COPYPOSTFIELDS, UnsafeMutableRawPointer(mutating: bytes.baseAddress)))
+                    set(
+                        zumik_curl_setopt_ptr(
+                            handle,
+                            CURLOPT_COPYPOSTFIELDS,
+                            UnsafeMutableRawPointer(mutating: bytes.baseAddress)
+                        )
+                    )
                 }
             }
             guard setup == CURLE_OK else { return setup }
@@ -92,7 +98,7 @@ public struct CurlEasyTransport: RemediationTransport {
                     )
                 )
             }
-            let detail = String(cString: errorBuffer)
+            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let message = detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail
             return .failure(.init(kind: kind(of: code), code: Int(code.rawValue), message: message))
         }
@@ -147,7 +153,10 @@ private final class Sink {
 }
 
 private let sinkWrite: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data, size, count, userdata in
+    data,
+    size,
+    count,
+    userdata in
     guard let userdata else { return 0 }
     let sink = Unmanaged<Sink>.fromOpaque(userdata).takeUnretainedValue()
     let length = size * count
@@ -156,7 +165,9 @@ private let sinkWrite: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, U
         return 0
     }
     if let data, length > 0 {
-        data.withMemoryRebound(to: UInt8.self, capacity: length) { sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length)) }
+        data.withMemoryRebound(to: UInt8.self, capacity: length) {
+            sink.bytes.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+        }
     }
     return length
 }
