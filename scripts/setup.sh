@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need on a fresh Debian 12 machine (run as root).
+# Idempotent: a second run only checks. Nothing here reaches beyond Debian's archive and PyPI.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+export DEBIAN_FRONTEND=noninteractive
+
+# Never let a package's postinst start a default nginx or a bridged dockerd.
+if [ ! -x /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
+    chmod +x /usr/sbin/policy-rc.d
+fi
+
+packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "setup: installing ${missing[*]}"
+    apt-get update -q
+    apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# A real Docker engine for the tests and the demo (Debian's docker.io, busybox-static, Compose v2).
+bash "$here/docker-setup.sh" >/dev/null
+
+# Python tools: JSON Schema validation of what we send to OpenAI/Discord; the API fuzzer.
+python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis
+import jsonschema, schemathesis  # noqa: F401
+PY
+echo "setup: ok"
