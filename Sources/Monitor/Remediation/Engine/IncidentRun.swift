@@ -132,7 +132,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         path = .model
         let done = Set(tried)
         var available = offered.filter { !($0.kind == .remediation && done.contains($0.id)) }
-        var messages: [OpenAIChat.Message] = [.system(systemPrompt), .user(briefing())]
+        var messages: [OpenAIChat.Message] = [.system(systemPrompt), .user(briefing(available))]
         var turns = 0
         while roundsLeft > 0 {
             try Task.checkCancellation()
@@ -265,10 +265,15 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         """
     }
 
-    private func briefing() -> String {
+    private func briefing(_ available: [AgentAPI.CatalogAction]) -> String {
+        func names(_ kind: ActionKind) -> String {
+            let ids = available.filter { $0.kind == kind }.map(\.id)
+            return ids.isEmpty ? "none" : ids.joined(separator: ", ")
+        }
         var text = """
             Incident \(incident.id): property \(incident.property) (\(incident.url)), served by service \
             \(incident.service) on host \(incident.host), is down: \(clip(incident.symptom, 500)).
+            Diagnostic tools (read-only): \(names(.diagnostic)). Remediation tools: \(names(.remediation)).
             Remediation rounds left: \(roundsLeft) of \(policy.maxRounds).
             """
         let history = entries.filter { $0.kind == .actionResult || $0.kind == .reprobe }

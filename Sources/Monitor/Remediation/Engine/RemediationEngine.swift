@@ -97,12 +97,12 @@ public final class RemediationEngine<C: Clock>: Sendable where C.Duration == Dur
     let prober: any RemediationProber
     let clock: C
     let logger: Logger
-    let hosts = HostLeash()
+    let hosts: HostLeash
 
     /// - Parameters:
     ///   - agents: the ops-agent client for each host name.
     ///   - model: `nil` without `SEPARATE_OPENAI_KEY`: the ladder is used.
-    public init(
+    public convenience init(
         policy: RemediationPolicy,
         agents: [String: AgentClient],
         model: (any RemediationModel)?,
@@ -111,6 +111,30 @@ public final class RemediationEngine<C: Clock>: Sendable where C.Duration == Dur
         clock: C,
         logger: Logger
     ) {
+        self.init(
+            policy: policy,
+            agents: agents,
+            model: model,
+            journal: journal,
+            prober: prober,
+            clock: clock,
+            logger: logger,
+            hosts: HostLeash()
+        )
+    }
+
+    /// `hosts` is shared by engines built per incident, so the one-per-host rule spans them all.
+    init(
+        policy: RemediationPolicy,
+        agents: [String: AgentClient],
+        model: (any RemediationModel)?,
+        journal: any RemediationJournal,
+        prober: any RemediationProber,
+        clock: C,
+        logger: Logger,
+        hosts: HostLeash
+    ) {
+        self.hosts = hosts
         self.policy = policy
         self.agents = agents
         self.model = model

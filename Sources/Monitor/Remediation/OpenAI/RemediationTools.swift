@@ -11,13 +11,12 @@ public enum RemediationTools {
     /// One strict function tool per action, described by its kind, title and description, with a
     /// single required `reason` parameter; plus `escalate_to_human`.
     public static func tools(for actions: [AgentAPI.CatalogAction]) -> [OpenAIChat.Tool] {
-        actions.map { action in
+        OpenAITools.render(actions).map {
             OpenAIChat.Tool(
-                name: action.id,
-                description: "[\(action.kind.rawValue)] \(action.title): \(action.description)",
-                parameters: reasonParameters(
-                    "Why this action, in one or two sentences; shown to the on-call humans."
-                )
+                name: $0.function.name,
+                description: $0.function.description,
+                parameters: $0.function.parameters,
+                strict: $0.function.strict
             )
         } + [
             OpenAIChat.Tool(

@@ -1,4 +1,4 @@
-import CCurlShim
+internal import CCurlShim
 import Foundation
 
 /// One libcurl easy transfer per request, performed on a thread of its own so that the blocking
