@@ -186,6 +186,12 @@ struct RemediationEndToEndTests {
                 EndToEnd.contents(records).contains { $0.contains("healthy again") }
             }
             #expect(healed, "not healed; log:\n\(monitor.logText)")
+            // The healthy re-probe went through the monitor's state machine: the incident closed and the
+            // recovery was announced (without a mention).
+            let recovered = await discord.waitUntil(timeout: .seconds(30)) { records in
+                records.contains { EndToEnd.embedTitles($0).contains { $0.contains("recovered") } }
+            }
+            #expect(recovered, "no recovery announced; log:\n\(monitor.logText)")
             #expect(try EndToEnd.ran(agent) == ["docker_service_states", "restart_api_core"])
             #expect(try await DockerEngine.check(["inspect", "-f", "{{.State.Running}}", "api-core"]) == "true")
             #expect(EndToEnd.pages(discord.records).isEmpty)
@@ -234,6 +240,12 @@ struct RemediationEndToEndTests {
                 EndToEnd.contents(records).contains { $0.contains("healthy again") }
             }
             #expect(healed, "not healed; log:\n\(monitor.logText)")
+            // The healthy re-probe went through the monitor's state machine: the incident closed and the
+            // recovery was announced (without a mention).
+            let recovered = await discord.waitUntil(timeout: .seconds(30)) { records in
+                records.contains { EndToEnd.embedTitles($0).contains { $0.contains("recovered") } }
+            }
+            #expect(recovered, "no recovery announced; log:\n\(monitor.logText)")
             #expect(EndToEnd.contents(discord.records).contains { $0.contains("ladder") })
             #expect(try EndToEnd.ran(agent) == ["restart_api_core"])
             #expect(EndToEnd.pages(discord.records).isEmpty)

@@ -137,6 +137,10 @@ enum EndToEnd {
         }
     }
 
+    static func embedTitles(_ record: FakeDiscord.Record) -> [String] {
+        ((record.json?["embeds"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }
+    }
+
     static func contents(_ records: [FakeDiscord.Record]) -> [String] {
         records.compactMap { $0.json?["content"] as? String }
     }
