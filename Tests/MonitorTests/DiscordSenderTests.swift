@@ -177,3 +177,45 @@ struct DiscordSenderTests {
         #expect(mentions["users"] as? [String] == ["123456789012345678"])
     }
 }
+
+/// A clock whose sleeps only end by cancellation: anything that still makes progress was woken by a signal.
+struct StalledClock: Clock {
+    typealias Instant = ContinuousClock.Instant
+    var now: Instant { ContinuousClock.now }
+    var minimumResolution: Duration { .nanoseconds(1) }
+    func sleep(until deadline: Instant, tolerance: Duration?) async throws {
+        try await Task.sleep(for: .seconds(86_400))
+    }
+}
+
+@Suite struct SenderWakeupTests {
+    @Test func enqueueWakesTheSenderWithoutWaitingForItsTimer() async throws {
+        let dir = try TempDir()
+        let store = try MonitorStore(path: dir.dbPath)
+        let signal = WakeSignal()
+        let outbox = AlertOutbox(store: store, signal: signal)
+        let lines = Mutex<[String]>([])
+        let sender = AlertSender(
+            store: store,
+            transport: CurlEngine(maxInFlight: 2),
+            webhookURL: nil,
+            signal: signal,
+            logger: quietLogger,
+            console: { line in lines.withLock { $0.append(line) } },
+            clock: StalledClock()
+        )
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { try? await sender.run() }
+            for n in 1...3 {
+                _ = try? await outbox.enqueue(DiscordMessage(content: "message \(n)"), kind: "test", incidentID: nil)
+                #expect(await waitFor { lines.withLock { $0.count } == n })
+            }
+            group.cancelAll()
+        }
+        #expect(
+            lines.withLock { $0 }.map { $0.replacingOccurrences(of: "[zumik-monitor alert] ", with: "") } == [
+                "message 1", "message 2", "message 3",
+            ]
+        )
+    }
+}

@@ -49,7 +49,9 @@ public final class AlertSender: Service {
     let retryMax: Duration
     let logger: Logger
     let console: ConsoleSink
+    let clock: any Clock<Duration>
 
+    /// - Parameter clock: what the sender sleeps on between passes (tests may pass their own).
     public init(
         store: MonitorStore,
         transport: any HTTPTransport,
@@ -58,8 +60,10 @@ public final class AlertSender: Service {
         retryBase: Duration = .seconds(1),
         retryMax: Duration = .seconds(300),
         logger: Logger,
-        console: @escaping ConsoleSink = { print($0) }
+        console: @escaping ConsoleSink = { print($0) },
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
+        self.clock = clock
         self.store = store
         self.transport = transport
         self.webhookURL = webhookURL
@@ -80,7 +84,7 @@ public final class AlertSender: Service {
                 }
                 let next = (try? self.store.nextOutboxDue()) ?? nil
                 let wait = next.map { max(0.001, $0.timeIntervalSinceNow) } ?? 60
-                await self.signal.wait(timeout: .milliseconds(Int64(min(wait, 60) * 1000)))
+                await self.signal.wait(timeout: .milliseconds(Int64(min(wait, 60) * 1000)), clock: self.clock)
             }
         }
     }

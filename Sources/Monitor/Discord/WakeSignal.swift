@@ -27,7 +27,7 @@ public final class WakeSignal: Sendable {
     }
 
     /// Returns on a signal, after `timeout`, or when the task is cancelled, whichever comes first.
-    public func wait<C: Clock>(timeout: C.Duration, clock: C) async where C.Duration == Duration {
+    public func wait(timeout: Duration, clock: any Clock<Duration>) async {
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await clock.sleep(for: timeout) }
             group.addTask { await self.waitForSignal() }

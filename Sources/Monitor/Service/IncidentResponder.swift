@@ -15,7 +15,11 @@ import Foundation
 // - `outbox.page(incidentID:message:)` pages the on-call user at most once per incident, ever;
 // - `store.appendIncidentEvent(incidentID:kind:payload:)` records each decision on the incident.
 //
-// The default responder does nothing.
+// The default responder does nothing. To plug one in, pass `makeResponder:` to `MonitorRuntime` (the executable
+// does so in `ZumikMonitor.swift`); it receives the shared store (`store.pool` for a journal in the same SQLite
+// file; `MonitorStore.enqueue(in:payload:kind:incidentID:)` writes a Discord message inside the journal's own
+// transaction), the outbox, the curl transport and the configuration (`config.remediation` holds the raw
+// `remediation:` YAML subtree).
 
 /// What a responder is told about an incident.
 public struct IncidentContext: Sendable {

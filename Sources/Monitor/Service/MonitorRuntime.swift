@@ -16,10 +16,30 @@ public struct MonitorRuntime: Sendable {
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
+    /// What a responder factory gets: the parts it shares with the monitor.
+    public struct ResponderEnvironment: Sendable {
+        public let config: MonitorConfig
+        public let store: MonitorStore
+        public let outbox: AlertOutbox
+        public let transport: any HTTPTransport
+        public let logger: Logger
+    }
+
     public init(
         config: MonitorConfig,
         logger: Logger,
         responder: any IncidentResponder = NoIncidentResponder(),
+        console: @escaping AlertSender.ConsoleSink = { print($0) }
+    ) throws {
+        try self.init(config: config, logger: logger, makeResponder: { _ in responder }, console: console)
+    }
+
+    /// - Parameter makeResponder: builds the incident responder (issue 5's remediation) from the shared parts,
+    ///   e.g. a journal on `store.pool` that writes its messages with `MonitorStore.enqueue(in:…)`.
+    public init(
+        config: MonitorConfig,
+        logger: Logger,
+        makeResponder: (ResponderEnvironment) throws -> any IncidentResponder,
         console: @escaping AlertSender.ConsoleSink = { print($0) }
     ) throws {
         try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
@@ -39,6 +59,9 @@ public struct MonitorRuntime: Sendable {
             console: console
         )
         registry = PrometheusCollectorRegistry()
+        let responder = try makeResponder(
+            ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
+        )
         monitor = MonitorService(
             config: config,
             store: store,

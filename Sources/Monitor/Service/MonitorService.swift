@@ -17,6 +17,7 @@ public final class MonitorService: Service, PropertyReprober {
     let metrics: MonitorMetrics
     let logger: Logger
     let now: @Sendable () -> Date
+    let clock: any Clock<Duration>
     let policy: Debounce.Policy
 
     private struct Schedule {
@@ -39,8 +40,10 @@ public final class MonitorService: Service, PropertyReprober {
         responder: any IncidentResponder = NoIncidentResponder(),
         metrics: MonitorMetrics = MonitorMetrics(),
         logger: Logger,
-        now: @escaping @Sendable () -> Date = Date.init
+        now: @escaping @Sendable () -> Date = Date.init,
+        clock: any Clock<Duration> = ContinuousClock()
     ) {
+        self.clock = clock
         self.config = config
         self.store = store
         self.transport = transport
@@ -86,7 +89,7 @@ public final class MonitorService: Service, PropertyReprober {
             if !due.isEmpty { _ = await probeAndRecord(due) }
             let next = schedule.withLock { $0.nextDue.values.min() } ?? start.addingTimeInterval(1)
             let wait = min(max(next.timeIntervalSince(now()), 0.001), 1)
-            await wake.wait(timeout: .milliseconds(Int64(wait * 1000)))
+            await wake.wait(timeout: .milliseconds(Int64(wait * 1000)), clock: clock)
         }
     }
 
