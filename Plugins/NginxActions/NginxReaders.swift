@@ -28,15 +28,16 @@ enum NginxReaders {
             var line = Substring(rawLine)
             while line.first == " " { line = line.dropFirst() }
             if line.hasPrefix("nginx: ") { line = line.dropFirst("nginx: ".count) }
-            let message = String(line.prefix(500))
             if line.contains("test is successful") || line.contains("syntax is ok") {
                 sawSuccess = true
-            } else if ["[emerg]", "[alert]", "[crit]", "[error]"].contains(where: { line.hasPrefix($0) }) {
-                errors.append(message)
-            } else if line.hasPrefix("[warn]") {
-                warnings.append(message)
+            } else if let (level, message) = leveled(line) {
+                if level == "warn" {
+                    warnings.append(message)
+                } else if ["emerg", "alert", "crit", "error"].contains(level) {
+                    errors.append(message)
+                }
             } else if line.contains("test failed") {
-                errors.append(message)
+                errors.append(String(line.prefix(500)))
             }
             if errors.count >= 50 { break }
         }
@@ -49,6 +50,24 @@ enum NginxReaders {
         let ok =
             output.succeeded && errors.isEmpty && (output.actionID == "reload_nginx" || sawSuccess)
         return ConfigTest(ok: ok, errors: errors, warnings: Array(warnings.prefix(50)))
+    }
+
+    /// `[level] message` from a line in either of nginx's forms — `nginx: [emerg] …` or
+    /// `2026/11/28 23:59:00 [emerg] 7#7: …` — without the timestamp and the `pid#tid: ` prefix.
+    static func leveled(_ line: Substring) -> (level: String, message: String)? {
+        guard let open = line.firstIndex(of: "["), let close = line[open...].firstIndex(of: "]") else { return nil }
+        let level = String(line[line.index(after: open)..<close])
+        guard ["emerg", "alert", "crit", "error", "warn", "notice", "info", "debug"].contains(level) else { return nil }
+        // Only a timestamp may come before the level.
+        let before = line[..<open]
+        guard before.allSatisfy({ $0.isNumber || $0 == "/" || $0 == ":" || $0 == " " }) else { return nil }
+        var rest = line[line.index(after: close)...].drop { $0 == " " }
+        if let hash = rest.firstIndex(of: "#"), let colon = rest[hash...].firstIndex(of: ":"),
+            rest[..<hash].allSatisfy(\.isNumber), rest[rest.index(after: hash)..<colon].allSatisfy(\.isNumber)
+        {
+            rest = rest[rest.index(after: colon)...].drop { $0 == " " }
+        }
+        return (level, String("[\(level)] \(rest)".prefix(500)))
     }
 
     struct ErrorLog: Encodable {

@@ -114,6 +114,7 @@ struct ZumikOpsAgent: AsyncParsableCommand {
         server.logCatalog()
         do {
             try await server.run()
+            logger.notice("stopped")
         } catch {
             logger.critical("server stopped", metadata: ["error": "\(error)"])
             throw ExitCode(1)

@@ -185,6 +185,64 @@ import ZumikTestSupport
         }
     }
 
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx"),
+            "/usr/sbin/nginx is not installed"
+        )
+    )
+    func nginxReaderUnderstandsRealNginxOutput() throws {
+        try withBundles { registry in
+            let fixture = try TestBundleFactory()
+            defer { fixture.remove() }
+            let prefix = fixture.root
+            try Data(
+                """
+                worker_processes 1;
+                pid \(prefix)/nginx.pid;
+                events {}
+                http { server { listen 127.0.0.1:1; location / { return 200 "ok"; } } }
+                """.utf8
+            ).write(to: URL(fileURLWithPath: "\(prefix)/good.conf"))
+            try Data(
+                """
+                events {}
+                http { server { listen 127.0.0.1:1; proxy_passs x; } }
+                """.utf8
+            ).write(to: URL(fileURLWithPath: "\(prefix)/bad.conf"))
+            try FileManager.default.createDirectory(atPath: "\(prefix)/logs", withIntermediateDirectories: true)
+            let action = try #require(registry.action(id: "nginx_config_test"))
+            for (file, stderrTarget) in [
+                ("good.conf", ["-e", "stderr"]), ("bad.conf", ["-e", "stderr"]), ("bad.conf", []),
+            ] {
+                let result = try runCommand(
+                    ["/usr/sbin/nginx", "-t", "-c", "\(prefix)/\(file)", "-p", "\(prefix)/"] + stderrTarget
+                )
+                let reading = try jsonObject(
+                    action.interpret(exitCode: result.status, signal: nil, stdout: result.stdout, stderr: result.stderr)
+                )
+                if file == "good.conf" {
+                    #expect(result.status == 0)
+                    #expect(reading["ok"] == .bool(true), "\(reading)")
+                    #expect(reading["errors"] == .array([]))
+                } else {
+                    #expect(result.status != 0)
+                    #expect(reading["ok"] == .bool(false))
+                    guard case .array(let errors) = reading["errors"] else {
+                        Issue.record("no errors in \(reading)")
+                        continue
+                    }
+                    #expect(
+                        errors.first
+                            == .string("[emerg] unknown directive \"proxy_passs\" in \(prefix)/bad.conf:2"),
+                        "\(errors)"
+                    )
+                    #expect(errors.contains { $0 == .string("configuration file \(prefix)/bad.conf test failed") })
+                }
+            }
+        }
+    }
+
     @Test func nginxErrorLogCountsLevels() throws {
         try withBundles { registry in
             let stdout = """

@@ -182,4 +182,30 @@ struct AgentBinaryTests {
             #expect(body["signal"] as? Int == Int(SIGTERM))
         }
     }
+
+    /// The per-client bucket through the real flags: failed auth costs extra; 429 with Retry-After.
+    @Test func rateLimitFlagsTakeEffect() async throws {
+        let manifest = testManifest(bundleID: "ai.zumik.nginx", actions: [("rl_echo", "echo hi", 10, "rl")])
+        try await BinaryAgent.with(
+            bundles: [(name: "rl", manifest: manifest, plugin: "NginxActions")],
+            extraArguments: [
+                "--rate-limit-burst", "6", "--rate-limit-per-second", "0.01", "--rate-limit-failed-auth-cost", "2",
+            ]
+        ) { agent in
+            // One failed attempt costs 1 + 2 tokens; three good requests use the rest.
+            let denied = try await RawHTTP.post(
+                port: agent.port,
+                "/v1/actions/rl_echo/run",
+                token: "wrong-token-0123456789"
+            )
+            #expect(denied.status == 401)
+            for _ in 0..<3 { #expect(try await agent.get("/v1/actions").status == 200) }
+            let limited = try await agent.run("rl_echo")
+            #expect(limited.status == 429)
+            #expect((limited.header("Retry-After").flatMap(Int.init) ?? 0) >= 1)
+            #expect(try await RawHTTP.get(port: agent.port, "/healthz").status == 200)
+            let outcomes = try agent.auditRecords().compactMap { $0["outcome"] as? String }
+            #expect(outcomes == ["unauthorized", "rate_limited"])
+        }
+    }
 }
