@@ -431,4 +431,31 @@ struct RemediationEngineTests {
         #expect(outcomes.contains(.healed(path: .ladder, rounds: 1)))
         #expect(outcomes.contains(.recoveredWithoutAction))
     }
+
+    @Test("a shutdown in the middle of a run pages nobody and leaves the journal to resume from")
+    func cancelledMidRun() async throws {
+        let world = FakeWorld(healingAction: nil, runDelay: .seconds(1))
+        let store = try TestJournal()
+        defer { store.remove() }
+        let outcome = try await world.serveAgent { agentURL in
+            let engine = makeEngine(
+                agentURL: agentURL,
+                modelURL: nil,
+                journal: store.journal,
+                world: world,
+                clock: ImmediateClock()
+            )
+            return await withTaskGroup(of: RemediationOutcome.self) { group in
+                group.addTask { await engine.respond(to: testIncident) }
+                for _ in 0..<500 where world.runs.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
+                group.cancelAll()
+                return await group.next() ?? .abandoned("no result")
+            }
+        }
+        #expect(outcome == .abandoned("cancelled"))
+        let entries = try await store.journal.entries(for: "inc-1")
+        #expect(entries.contains { $0.kind == .action && $0.tool == "restart_api_core" })
+        #expect(!entries.contains { $0.kind == .paged })
+        #expect(try store.notices().allSatisfy { $0.mention == nil })
+    }
 }

@@ -87,6 +87,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         do {
             try await agent.healthz()
         } catch {
+            try Task.checkCancellation()
             if case .unreachable(let message) = error {
                 return try await page(
                     "the ops-agent on `\(incident.host)` is unreachable (\(message)); nothing can be fixed from here"
@@ -98,6 +99,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         do {
             catalog = try await agent.catalog()
         } catch {
+            try Task.checkCancellation()
             if case .unreachable(let message) = error {
                 return try await page(
                     "the ops-agent on `\(incident.host)` is unreachable (\(message)); nothing can be fixed from here"
@@ -144,6 +146,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             do {
                 reply = try await model.complete(messages: messages, tools: RemediationTools.tools(for: available))
             } catch {
+                // A call cut short by shutdown is not a model failure: resume on the model path later.
+                try Task.checkCancellation()
                 try await append(
                     .init(incidentID: incident.id, kind: .modelFailed, path: .model, result: error.description),
                     notice:
@@ -156,7 +160,19 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
                 )
             }
             let requestID = [reply.response.id, reply.requestID].compactMap { $0 }.joined(separator: " ")
-            let message = reply.response.choices[0].message
+            guard let message = reply.response.choices.first?.message else {
+                try await append(
+                    .init(
+                        incidentID: incident.id,
+                        kind: .modelFailed,
+                        path: .model,
+                        modelRequestID: requestID,
+                        result: "a chat completion without choices"
+                    ),
+                    notice: "⚠️ The model answered without a choice: switching to the deterministic ladder."
+                )
+                return try await ladder(agent: agent, offered: offered, why: "the model API failed (malformed)")
+            }
             let calls = message.toolCalls ?? []
             guard !calls.isEmpty else {
                 try await violation(tool: nil, requestID: requestID, why: "the model replied without a tool call")
@@ -361,6 +377,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         do {
             result = try await agent.run(action: action.id, reason: reason, incident: incident.id, timeout: timeout)
         } catch {
+            // Shutdown cut the call short: the `action` entry already keeps it from being repeated.
+            try Task.checkCancellation()
             try await append(
                 .init(
                     incidentID: incident.id,
@@ -446,6 +464,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
     }
 
     private mutating func page(_ why: String, requestID: String? = nil) async throws -> RemediationOutcome {
+        // Errors seen while the monitor shuts down (cancelled transfers) must never page anyone.
+        try Task.checkCancellation()
         let mention = policy.alertUserID
         let triedText = tried.isEmpty ? "nothing" : tried.map { "`\($0)`" }.joined(separator: ", ")
         let content =
