@@ -155,4 +155,15 @@ struct RemediationStoreJournalTests {
             }
         }
     }
+
+    @Test("the shipped example configuration's remediation settings are valid")
+    func exampleConfig() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let config = try ConfigLoader.load(path: root.appendingPathComponent("config/monitor.example.yaml").path)
+        let settings = try RemediationSettings(json: config.remediation)
+        #expect(settings.model == "gpt-4o-mini")
+        #expect(settings.settle == .seconds(20))
+        #expect(config.properties.contains { !$0.alertOnly && $0.service == "api-core" })
+    }
 }
