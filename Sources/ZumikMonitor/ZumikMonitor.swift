@@ -38,12 +38,20 @@ struct LoggingOptions: ParsableArguments {
 }
 
 func loadConfig(_ path: String) throws -> MonitorConfig {
+    let config: MonitorConfig
     do {
-        return try ConfigLoader.load(path: path)
+        config = try ConfigLoader.load(path: path)
     } catch {
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode(2)
     }
+    do {
+        _ = try RemediationSettings(json: config.remediation)
+    } catch {
+        FileHandle.standardError.write(Data("\(path): \(error.description)\n".utf8))
+        throw ExitCode(2)
+    }
+    return config
 }
 
 extension ZumikMonitorCommand {
@@ -60,7 +68,12 @@ extension ZumikMonitorCommand {
             let config = try loadConfig(config)
             let runtime: MonitorRuntime
             do {
-                runtime = try MonitorRuntime(config: config, logger: logger)
+                let responder = RemediationResponder(
+                    settings: try RemediationSettings(json: config.remediation),
+                    openAIKey: config.secrets.openAIKey,
+                    logger: logger
+                )
+                runtime = try MonitorRuntime(config: config, logger: logger, responder: responder)
             } catch {
                 FileHandle.standardError.write(Data("zumik-monitor: \(error)\n".utf8))
                 throw ExitCode(2)
