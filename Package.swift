@@ -114,6 +114,7 @@ let package = Package(
         .executableTarget(
             name: "ZumikMonitor",
             dependencies: [
+                "ActionKit",
                 "Monitor",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -1,3 +1,4 @@
+import ActionKit
 import ArgumentParser
 import Foundation
 import Logging
@@ -10,7 +11,7 @@ struct ZumikMonitorCommand: AsyncParsableCommand {
         commandName: "zumik-monitor",
         abstract: "Probe web properties, debounce failures and alert Discord on every state change.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Validate.self]
+        subcommands: [Run.self, Check.self, Validate.self, Tools.self]
     )
 }
 
@@ -203,5 +204,65 @@ struct LineLogHandler: LogHandler {
             }.joined(separator: " ")
         }
         FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+}
+
+extension ZumikMonitorCommand {
+    struct Tools: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the OpenAI tools the model would be offered for a property.",
+            discussion: """
+                Asks the property's ops-agent (OPS_AGENT_URL / OPS_AGENT_TOKEN, or the host's own variables) for \
+                its live catalog, keeps the actions whose targets include the property's service, and prints the \
+                strict function tools sent to the model, escalate_to_human included. Exit 1 when the agent \
+                cannot be reached or refuses; 2 for a bad configuration or property.
+                """
+        )
+
+        @Option(help: "Path to the YAML configuration.")
+        var config: String
+
+        @Option(help: "The property (by name) whose service selects the actions.")
+        var property: String
+
+        func run() async throws {
+            let config = try loadConfig(config)
+            guard let property = config.property(named: property) else {
+                throw failure("unknown property \"\(property)\"", code: 2)
+            }
+            guard !property.alertOnly, let hostName = property.host, let service = property.service else {
+                throw failure(
+                    "property \"\(property.name)\" is alert-only or has no host and service: nothing is offered",
+                    code: 2
+                )
+            }
+            guard let host = config.hosts[hostName], let url = host.url, let token = host.token else {
+                throw failure(
+                    "host \"\(hostName)\": set \(config.hosts[hostName]?.urlEnv ?? "OPS_AGENT_URL") and its token",
+                    code: 2
+                )
+            }
+            let engine = CurlEngine(maxInFlight: 4)
+            defer { engine.shutdown() }
+            let client = AgentClient(
+                configuration: .init(baseURL: url, token: token.value),
+                transport: HTTPTransportBridge(transport: engine)
+            )
+            let catalog: AgentAPI.Catalog
+            do {
+                catalog = try await client.catalog()
+            } catch {
+                throw failure("ops-agent \(hostName): \(error)", code: 1)
+            }
+            let tools = RemediationTools.tools(for: RemediationTools.offered(catalog, service: service))
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try encoder.encode(tools), as: UTF8.self))
+        }
+
+        private func failure(_ message: String, code: Int32) -> ExitCode {
+            FileHandle.standardError.write(Data("zumik-monitor tools: \(message)\n".utf8))
+            return ExitCode(code)
+        }
     }
 }

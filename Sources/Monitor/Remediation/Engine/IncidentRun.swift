@@ -107,7 +107,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             }
             return try await page("the ops-agent catalog on `\(incident.host)` could not be read (\(error))")
         }
-        let offered = catalog.actions.filter { $0.targets.contains(incident.service) }
+        let offered = RemediationTools.offered(catalog, service: incident.service)
         guard offered.contains(where: { $0.kind == .remediation }) else {
             return try await page(
                 "the ops-agent on `\(incident.host)` offers no remediation for service `\(incident.service)`"

@@ -8,6 +8,11 @@ public enum RemediationTools {
     /// Longest `reason` passed on (the agent accepts 500 characters).
     public static let maxReasonLength = 500
 
+    /// The actions offered for an incident on `service`: only those whose `targets` include it.
+    public static func offered(_ catalog: AgentAPI.Catalog, service: String) -> [AgentAPI.CatalogAction] {
+        catalog.actions.filter { $0.targets.contains(service) }
+    }
+
     /// One strict function tool per action, described by its kind, title and description, with a
     /// single required `reason` parameter; plus `escalate_to_human`.
     public static func tools(for actions: [AgentAPI.CatalogAction]) -> [OpenAIChat.Tool] {
