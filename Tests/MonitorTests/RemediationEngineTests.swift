@@ -277,7 +277,7 @@ struct RemediationEngineTests {
             }
         }
         #expect(outcome == .healed(path: .ladder, rounds: 2))
-        #expect(world.runs == ["restart_api_core", "recreate_api_core"])
+        #expect(world.runs == ["inspect_api_core", "restart_api_core", "recreate_api_core"])
         #expect(clock.sleeps == [.seconds(20), .seconds(20)])
         let entries = try await store.journal.entries(for: "inc-1")
         #expect(entries.contains { $0.kind == .modelFailed })
@@ -310,7 +310,7 @@ struct RemediationEngineTests {
         }
         #expect(reason.contains("exhausted"))
         // reload_nginx has the lowest rank but does not target api-core; the budget stops at 2.
-        #expect(world.runs == ["restart_api_core", "recreate_api_core"])
+        #expect(world.runs == ["inspect_api_core", "restart_api_core", "recreate_api_core"])
     }
 
     @Test("a refused run (lock busy) spends the round, runs nothing, and the ladder moves on")
@@ -329,9 +329,9 @@ struct RemediationEngineTests {
             .respond(to: testIncident)
         }
         #expect(outcome == .healed(path: .ladder, rounds: 2))
-        #expect(world.runs == ["recreate_api_core"])
+        #expect(world.runs == ["inspect_api_core", "recreate_api_core"])
         let results = try await store.journal.entries(for: "inc-1").filter { $0.kind == .actionResult }
-        #expect(results.first?.result?.contains("409") == true)
+        #expect(results.first { $0.tool == "restart_api_core" }?.result?.contains("409") == true)
     }
 
     @Test("after a restart the journal is honoured: no repeated remediation, no second page")
@@ -370,7 +370,8 @@ struct RemediationEngineTests {
             return (outcome, await restarted.respond(to: testIncident))
         }
         #expect(outcome == .healed(path: .ladder, rounds: 2))
-        #expect(world.runs == ["recreate_api_core"])
+        // The read-only diagnostic was not in the journal yet, so it is read; restart_api_core is not repeated.
+        #expect(world.runs == ["inspect_api_core", "recreate_api_core"])
         #expect(again == .healed(path: .ladder, rounds: 2))
         let notices = try store.notices()
         #expect(notices.first?.content.contains("resumed") == true)
@@ -427,7 +428,8 @@ struct RemediationEngineTests {
             return await [a, b]
         }
         #expect(world.maxInFlight == 1)
-        #expect(world.runs == ["restart_api_core"])
+        // The second incident finds the service healthy after the first one's fix and runs nothing.
+        #expect(world.runs == ["inspect_api_core", "restart_api_core"])
         #expect(outcomes.contains(.healed(path: .ladder, rounds: 1)))
         #expect(outcomes.contains(.recoveredWithoutAction))
     }
@@ -447,7 +449,9 @@ struct RemediationEngineTests {
             )
             return await withTaskGroup(of: RemediationOutcome.self) { group in
                 group.addTask { await engine.respond(to: testIncident) }
-                for _ in 0..<500 where world.runs.isEmpty { try? await Task.sleep(for: .milliseconds(20)) }
+                for _ in 0..<500 where !world.runs.contains("restart_api_core") {
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
                 group.cancelAll()
                 return await group.next() ?? .abandoned("no result")
             }

@@ -120,8 +120,9 @@ struct RemediationStoreJournalTests {
         let kinds = try fixture.store.incidentEvents(incidentID: fixture.incidentID).map(\.kind)
         #expect(
             kinds == [
-                "remediation.started", "remediation.note", "remediation.action", "remediation.actionResult",
-                "remediation.reprobe", "remediation.healed",
+                "remediation.started", "remediation.note",
+                "remediation.action", "remediation.actionResult",  // the diagnostic, read before acting
+                "remediation.action", "remediation.actionResult", "remediation.reprobe", "remediation.healed",
             ]
         )
         #expect(try fixture.store.incident(id: fixture.incidentID)?.pagedAt == nil)

@@ -322,6 +322,24 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             notice: "🪜 Deterministic ladder for **\(incident.property)** (\(why)): "
                 + (planned.isEmpty ? "nothing left to try." : "will try \(planned) by rank, re-probing after each.")
         )
+        // Read the service's state once before acting (read-only, no round cost), so the people
+        // following the incident see what the ladder saw; a diagnostic that fails does not stop it.
+        let diagnostics =
+            offered
+            .filter { $0.kind == .diagnostic && !done.contains($0.id) }
+            .sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
+        for diagnostic in diagnostics {
+            try Task.checkCancellation()
+            let step = try await perform(
+                diagnostic,
+                reason: "deterministic ladder: read \(incident.service)'s state before acting",
+                agent: agent,
+                requestID: nil
+            )
+            if case .unreachable(let message) = step {
+                return try await page("the ops-agent on `\(incident.host)` became unreachable (\(message))")
+            }
+        }
         for action in steps {
             guard roundsLeft > 0 else { break }
             try Task.checkCancellation()
