@@ -78,4 +78,91 @@ struct DeployFilesTests {
         }.joined()
         for name in known { #expect(source.contains("\"\(name)\""), "\(name) is not read") }
     }
+
+    /// deploy/nginx/ops.conf in a real nginx in front of the real agent (TLS and the port-80
+    /// redirect stripped, ports moved): only /healthz and /v1/ pass, limit_req answers 429.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx"), "/usr/sbin/nginx is missing"))
+    func nginxBlockFrontsTheAgent() async throws {
+        let manifest = testManifest(bundleID: "ai.zumik.nginx", actions: [("via_nginx", "echo hi", 10, "via")])
+        try await BinaryAgent.with(
+            bundles: [(name: "via", manifest: manifest, plugin: "NginxActions")],
+            extraArguments: ["--trusted-proxy", "127.0.0.1/32"]
+        ) { agent in
+            let work = try TempDir("zumik-nginx")
+            defer { work.remove() }
+            chmod(work.path, 0o755)
+            let source = try String(
+                contentsOfFile: "\(TestBundleFactory.packageRoot)/deploy/nginx/ops.conf",
+                encoding: .utf8
+            )
+            let port = try AgentBinary.freePort()
+            var lines: [String] = []
+            var skippingRedirect = false
+            for line in source.split(separator: "\n", omittingEmptySubsequences: false).map(String.init) {
+                let trimmed = line.trimmingCharacters(in: .whitespaces)
+                if trimmed.hasPrefix("listen 80;") {
+                    skippingRedirect = true
+                    if lines.last?.hasPrefix("server {") == true { lines.removeLast() }
+                }
+                if skippingRedirect {
+                    if trimmed == "}" { skippingRedirect = false }
+                    continue
+                }
+                if trimmed.hasPrefix("ssl_") || trimmed.hasPrefix("listen [::]")
+                    || trimmed.hasPrefix("add_header Strict")
+                {
+                    continue
+                }
+                lines.append(
+                    line.replacingOccurrences(of: "listen 443 ssl http2;", with: "listen 127.0.0.1:\(port);")
+                        .replacingOccurrences(of: "127.0.0.1:8787", with: "127.0.0.1:\(agent.port)")
+                )
+            }
+            let site = lines.joined(separator: "\n")
+            try site.write(toFile: work.file("ops.conf"), atomically: false, encoding: .utf8)
+            let main = """
+                daemon off;
+                master_process off;
+                pid \(work.file("nginx.pid"));
+                error_log \(work.file("error.log")) notice;
+                events { worker_connections 64; }
+                http {
+                    access_log off;
+                    client_body_temp_path \(work.file("body"));
+                    proxy_temp_path \(work.file("proxy"));
+                    fastcgi_temp_path \(work.file("fastcgi"));
+                    uwsgi_temp_path \(work.file("uwsgi"));
+                    scgi_temp_path \(work.file("scgi"));
+                    include \(work.file("ops.conf"));
+                }
+                """
+            try main.write(toFile: work.file("nginx.conf"), atomically: false, encoding: .utf8)
+            let nginx = Process()
+            nginx.executableURL = URL(fileURLWithPath: "/usr/sbin/nginx")
+            nginx.arguments = ["-c", work.file("nginx.conf"), "-p", work.path, "-e", work.file("error.log")]
+            nginx.standardOutput = FileHandle.nullDevice
+            nginx.standardError = FileHandle.nullDevice
+            try nginx.run()
+            defer {
+                // Foundation.Process passes on the test thread's blocked signals (SIGTERM among
+                // them), so stop this single-process nginx with SIGKILL.
+                kill(nginx.processIdentifier, SIGKILL)
+                nginx.waitUntilExit()
+            }
+            #expect(try await agent.eventually { (try? await RawHTTP.get(port: port, "/healthz"))?.status == 200 })
+
+            let run = try await RawHTTP.post(port: port, "/v1/actions/via_nginx/run", token: BinaryAgent.token)
+            #expect(run.status == 200, "\(run.text)")
+            let metrics = try await RawHTTP.get(port: port, "/metrics", token: BinaryAgent.token)
+            #expect(metrics.status == 404)
+            // The agent saw nginx's X-Forwarded-For from a trusted proxy.
+            #expect(try agent.auditRecords().last?["client_ip"] as? String == "127.0.0.1")
+
+            // 30 r/min with a burst of 10: a quick series is cut off by nginx.
+            var statuses: [Int] = []
+            for _ in 0..<15 { statuses.append(try await RawHTTP.get(port: port, "/healthz").status) }
+            #expect(statuses.contains(429), "\(statuses)")
+            #expect(statuses.prefix(9).allSatisfy { $0 == 200 }, "\(statuses)")
+        }
+    }
 }
