@@ -270,15 +270,20 @@ def main():
         recovered_at = time.monotonic()
         time.sleep(1)  # let the recovery alert drain to the console
 
-        # 6. the summary
+        # 6. the summary: gather, let the monitor and agent finish talking, then print
         _, audit = http("GET", f"{agent_url}/v1/audit?limit=100", agent_token)
         records = audit.get("records", []) if isinstance(audit, dict) else []
         ran = [f"{r.get('action')} ({r.get('outcome')})" for r in records if r.get("action")]
+        healthy_at_end = all_healthy()
+        time.sleep(2)  # the last alerts drain from the outbox to the console
+        for child in reversed(children):
+            child.stop()
+        children.clear()
         paged = any("<@" in line for line in monitor.lines)
-        healed = all_healthy() and not paged
+        healed = bool(healthy_at_end) and not paged
         print()
-        say("summary", f"time to detect:  {detected_at - broke_at:5.1f} s (stop → incident opened)")
-        say("summary", f"time to recover: {recovered_at - broke_at:5.1f} s (stop → incident closed)")
+        say("summary", f"time to detect:  {detected_at - broke_at:5.1f} s (api-core stopped → incident opened)")
+        say("summary", f"time to recover: {recovered_at - broke_at:5.1f} s (api-core stopped → incident closed)")
         say("summary", f"actions run:     {', '.join(ran) or 'none'}")
         say("summary", f"remediation via: {path}; human paged: {'yes' if paged else 'no'}")
         say("summary", f"result: {'HEALED' if healed else 'NOT HEALED'} (demo took {time.monotonic() - started:.0f} s)")

@@ -114,7 +114,7 @@ public enum AgentAPI {
     public struct RunResult: Sendable, Hashable, Codable {
         public var action: String
         public var auditID: String
-        /// `succeeded`, `failed` (non-zero exit), `timed_out`, `killed`, `spawn_failed`.
+        /// `succeeded`, `failed` (non-zero exit), `timed_out`, `killed`, `spawn_failed`, `preflight_failed`.
         public var outcome: String
         public var exitCode: Int?
         public var signal: Int?
