@@ -238,6 +238,9 @@ let testIncident = RemediationIncident(
     symptom: "HTTP 502 from nginx"
 )
 
+/// The clients' transport in tests: the monitor's one libcurl engine, as in production.
+let remediationTestTransport: any RemediationTransport = HTTPTransportBridge(transport: CurlEngine(maxInFlight: 8))
+
 /// An engine wired to the given agent URL, model (fake OpenAI base URL or none) and journal.
 func makeEngine(
     agentURL: String,
@@ -248,10 +251,14 @@ func makeEngine(
     maxRounds: Int = 3
 ) -> RemediationEngine<ImmediateClock> {
     let agent = AgentClient(
-        configuration: .init(baseURL: agentURL, token: FakeWorld.token, requestTimeout: .seconds(5))
+        configuration: .init(baseURL: agentURL, token: FakeWorld.token, requestTimeout: .seconds(5)),
+        transport: remediationTestTransport
     )
     let model = modelURL.map {
-        ChatCompletionsClient(configuration: .init(baseURL: $0, model: "gpt-4o-mini", apiKey: "sk-test-key"))
+        ChatCompletionsClient(
+            configuration: .init(baseURL: $0, model: "gpt-4o-mini", apiKey: "sk-test-key"),
+            transport: remediationTestTransport
+        )
     }
     return RemediationEngine(
         policy: RemediationPolicy(maxRounds: maxRounds, settle: .seconds(20), alertUserID: "123456789012345678"),
