@@ -212,6 +212,9 @@ struct TestJournal {
         }
     }
 
+    /// The store id of ``testIncident``.
+    var incidentID: Int64 { Int64(testIncident.id) ?? -1 }
+
     /// Reopens the same file, as a restarted monitor would.
     func reopened() throws -> MonitorStoreJournal {
         let store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
