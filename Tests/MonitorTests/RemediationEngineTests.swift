@@ -420,8 +420,8 @@ struct RemediationEngineTests {
                 clock: ImmediateClock()
             )
             var other = testIncident
-            other.id = "inc-2"
             other.property = "api.zumik.ai/v2"
+            other.id = try store.openIncident(property: other.property)
             async let a = engine.respond(to: testIncident)
             async let b = engine.respond(to: other)
             return await [a, b]

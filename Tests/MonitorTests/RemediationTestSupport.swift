@@ -212,6 +212,18 @@ struct TestJournal {
         }
     }
 
+    /// Opens another incident in the store and returns its id.
+    func openIncident(property: String) throws -> String {
+        let id = try store.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO incidents (property, opened_at, health) VALUES (?, ?, 'down')",
+                arguments: [property, Date().timeIntervalSince1970]
+            )
+            return db.lastInsertedRowID
+        }
+        return String(id)
+    }
+
     /// The store id of ``testIncident``.
     var incidentID: Int64 { Int64(testIncident.id) ?? -1 }
 

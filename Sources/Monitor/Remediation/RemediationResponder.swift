@@ -183,9 +183,10 @@ public struct HTTPTransportBridge: RemediationTransport {
     public func send(
         _ request: RemediationHTTPRequest
     ) async throws(RemediationTransportError) -> RemediationHTTPResponse {
+        // By bytes: "\r\n" is one Character, so a Character comparison would miss it.
         for header in request.headers {
-            guard !header.name.contains(where: { $0 == "\r" || $0 == "\n" || $0 == ":" }),
-                !header.value.contains(where: { $0 == "\r" || $0 == "\n" })
+            guard !header.name.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 58 }),
+                !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 })
             else {
                 throw RemediationTransportError(
                     kind: .invalidRequest,
