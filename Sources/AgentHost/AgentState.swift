@@ -39,7 +39,7 @@ final class AgentState: Sendable {
     }
 
     func tokenMatches(header: String) -> Bool {
-        constantTimeEquals(Array(header.utf8), expectedAuthorization)
+        ConstantTime.equal(Array(header.utf8), expectedAuthorization)
     }
 
     /// The peer, or — only when the peer is a trusted proxy — `CF-Connecting-IP`, else the

@@ -2,6 +2,7 @@ import ActionKit
 import AgentHost
 import Foundation
 import Testing
+import ZumikTestSupport
 
 #if canImport(Glibc)
 import Glibc

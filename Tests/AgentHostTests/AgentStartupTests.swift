@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import ZumikTestSupport
 
 #if canImport(Glibc)
 import Glibc

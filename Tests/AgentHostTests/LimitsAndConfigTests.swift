@@ -3,6 +3,7 @@ import AgentHost
 import Foundation
 import Synchronization
 import Testing
+import ZumikTestSupport
 
 #if canImport(Glibc)
 import Glibc

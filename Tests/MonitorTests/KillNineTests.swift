@@ -10,52 +10,12 @@ import Glibc
 /// The real `zumik-monitor` binary, killed with SIGKILL between writing an alert to the outbox and Discord
 /// acknowledging it, then restarted: every transition reaches Discord exactly once.
 @Suite(.serialized) struct KillNineTests {
-    /// `zumik-monitor` beside the test bundle (`swift build` builds it with the tests).
-    static let binary: String? = {
-        var dir = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<3 {
-            let candidate = dir.appendingPathComponent("zumik-monitor").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            dir = dir.deletingLastPathComponent()
-        }
-        return nil
-    }()
-
-    final class MonitorProcess {
-        let process = Process()
-        let log: URL
-
-        init(binary: String, config: String, env: [String: String], log: URL) throws {
-            self.log = log
-            _ = FileManager.default.createFile(atPath: log.path, contents: nil)
-            let handle = try FileHandle(forWritingTo: log)
-            handle.seekToEndOfFile()
-            process.executableURL = URL(fileURLWithPath: binary)
-            process.arguments = ["run", "--config", config, "--log-level", "debug"]
-            process.environment = env
-            process.standardOutput = handle
-            process.standardError = handle
-            try process.run()
-        }
-
-        func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
-
-        func terminate() {
-            guard process.isRunning else { return }
-            kill(process.processIdentifier, SIGTERM)
-            process.waitUntilExit()
-        }
-    }
-
     @Test(
-        .enabled(if: binary != nil, "zumik-monitor binary not built beside the tests"),
+        .enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests"),
         .enabled(if: Specs.isAvailable, "specs dir, python3 or python3-jsonschema missing")
     )
     func transitionsArriveExactlyOnceAcrossKillNine() async throws {
-        let binary = try #require(Self.binary)
+        _ = try #require(MonitorProcess.binary)
         let dir = try TempDir()
         let api = try FlakyProperty()
         defer { api.server.stop() }
@@ -83,7 +43,7 @@ import Glibc
         let log = dir.url.appendingPathComponent("monitor.log")
 
         // 1. Start, let the outage be confirmed, and kill -9 while the DOWN alert is in flight.
-        let first = try MonitorProcess(binary: binary, config: configPath, env: env, log: log)
+        let first = try MonitorProcess(config: configPath, environment: env, log: log.path)
         let stalled = await discord.waitUntil { $0.count == 1 }
         #expect(stalled, "no delivery attempt; log:\n\((try? String(contentsOf: log, encoding: .utf8)) ?? "")")
         first.kill9()
@@ -94,7 +54,7 @@ import Glibc
         #expect(try store.openIncident(for: "api") != nil)
 
         // 2. Restart: the pending row is delivered; the still-down property produces no second transition.
-        let second = try MonitorProcess(binary: binary, config: configPath, env: env, log: log)
+        let second = try MonitorProcess(config: configPath, environment: env, log: log.path)
         defer { second.terminate() }
         #expect(await discord.waitUntil { $0.filter { $0.reply == "204" }.count == 1 })
         #expect(
@@ -132,7 +92,7 @@ import Glibc
 @Suite struct CommandLineTests {
     static func run(_ arguments: [String], env: [String: String] = ["PATH": "/usr/bin:/bin"]) throws -> (Int32, String)
     {
-        let binary = try #require(KillNineTests.binary)
+        let binary = try #require(MonitorProcess.binary)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
@@ -146,7 +106,7 @@ import Glibc
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    @Test(.enabled(if: KillNineTests.binary != nil, "zumik-monitor binary not built beside the tests"))
+    @Test(.enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests"))
     func checkPrintsATableAndExitsZeroOnlyWhenAllHealthy() throws {
         let dir = try TempDir()
         let ok = try LoopbackServer { _ in .respond(status: 200, body: "ok") }
@@ -180,7 +140,7 @@ import Glibc
         #expect(output2.contains("unexpected status 500"))
     }
 
-    @Test(.enabled(if: KillNineTests.binary != nil, "zumik-monitor binary not built beside the tests"))
+    @Test(.enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests"))
     func validateReportsErrorsWithoutSecrets() throws {
         let dir = try TempDir()
         let bad = dir.url.appendingPathComponent("bad.yaml").path

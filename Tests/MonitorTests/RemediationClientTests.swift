@@ -9,7 +9,10 @@ import ZumikTestSupport
 @Suite("Remediation clients")
 struct RemediationClientTests {
     static func client(_ base: String) -> AgentClient {
-        AgentClient(configuration: .init(baseURL: base, token: FakeWorld.token, requestTimeout: .seconds(5)))
+        AgentClient(
+            configuration: .init(baseURL: base, token: FakeWorld.token, requestTimeout: .seconds(5)),
+            transport: remediationTestTransport
+        )
     }
 
     /// An agent-shaped server that answers every route with `status` and `body`.
@@ -59,7 +62,10 @@ struct RemediationClientTests {
     func wrongToken() async throws {
         let world = FakeWorld(healingAction: nil)
         try await world.serveAgent { base in
-            let client = AgentClient(configuration: .init(baseURL: base, token: "wrong-token-wrong-token"))
+            let client = AgentClient(
+                configuration: .init(baseURL: base, token: "wrong-token-wrong-token"),
+                transport: remediationTestTransport
+            )
             await #expect(throws: AgentClientError.refused(status: 401, message: "unauthorized", retryAfter: nil)) {
                 _ = try await client.catalog()
             }
@@ -196,7 +202,10 @@ struct RemediationClientTests {
             .toolCalls([.init(name: "a", arguments: "{}"), .init(name: "b", arguments: "{}")]),
         ])
         try await fake.serve { base in
-            let client = ChatCompletionsClient(configuration: .init(baseURL: base, apiKey: "k"))
+            let client = ChatCompletionsClient(
+                configuration: .init(baseURL: base, apiKey: "k"),
+                transport: remediationTestTransport
+            )
             for _ in 0..<5 {
                 _ = try await client.complete(messages: [.user("hi")], tools: [])
             }
@@ -225,5 +234,22 @@ struct RemediationClientTests {
             .discordPayload()
         let quietObject = try #require(try JSONSerialization.jsonObject(with: Data(quiet)) as? [String: Any])
         #expect((quietObject["allowed_mentions"] as? [String: Any])?["users"] == nil)
+    }
+}
+
+extension RemediationClientTests {
+    /// The bridge over the libcurl engine refuses header injection before anything is sent.
+    @Test func bridgeRefusesHeadersWithLineBreaks() async {
+        for header in [RemediationHTTPRequest.Header("X-Evil", "a\r\nHost: elsewhere"), .init("X-Bad:Name", "v")] {
+            let request = RemediationHTTPRequest(method: "GET", url: "http://127.0.0.1:9/", headers: [header])
+            await #expect(
+                throws: RemediationTransportError(
+                    kind: .invalidRequest,
+                    message: "header \(header.name) has a line break"
+                )
+            ) {
+                _ = try await remediationTestTransport.send(request)
+            }
+        }
     }
 }

@@ -31,10 +31,10 @@ struct RemediationEngineTests {
         #expect(outcome == .healed(path: .model, rounds: 1))
         #expect(world.runs == ["inspect_api_core", "restart_api_core"])
         #expect(world.reasons == ["See why api-core is down.", "The container exited; restart it."])
-        #expect(world.incidents == ["inc-1", "inc-1"])
+        #expect(world.incidents == [testIncident.id, testIncident.id])
         #expect(clock.sleeps == [.seconds(20)])
 
-        let entries = try await store.journal.entries(for: "inc-1")
+        let entries = try await store.journal.entries(for: testIncident.id)
         let restart = try #require(entries.first { $0.kind == .action && $0.tool == "restart_api_core" })
         #expect(restart.modelRequestID == "chatcmpl-fake-2 req_fake_2")
         #expect(restart.reason == "The container exited; restart it.")
@@ -118,7 +118,7 @@ struct RemediationEngineTests {
         let mentions = try #require(payload["allowed_mentions"] as? [String: Any])
         #expect(mentions["parse"] as? [String] == [])
         #expect(mentions["users"] as? [String] == ["123456789012345678"])
-        let entries = try await store.journal.entries(for: "inc-1")
+        let entries = try await store.journal.entries(for: testIncident.id)
         #expect(entries.filter { $0.kind == .paged }.count == 1)
         #expect(entries.filter { $0.kind == .violation }.count == 1)
         #expect(await fake.schemaFailures() == [])
@@ -151,7 +151,7 @@ struct RemediationEngineTests {
             return
         }
         #expect(world.runs == [])
-        let violations = try await store.journal.entries(for: "inc-1").filter { $0.kind == .violation }
+        let violations = try await store.journal.entries(for: testIncident.id).filter { $0.kind == .violation }
         #expect(violations.map(\.tool) == ["rm_rf_everything", "reload_nginx", "restart_api_core"])
         #expect(violations.allSatisfy { $0.roundCost == 1 && $0.modelRequestID != nil })
         #expect(fake.received.count == 3)
@@ -193,7 +193,7 @@ struct RemediationEngineTests {
         }
         // Only the first call of the parallel reply ran (a diagnostic); the second was refused.
         #expect(world.runs == ["inspect_api_core"])
-        let violations = try await store.journal.entries(for: "inc-1").filter { $0.kind == .violation }
+        let violations = try await store.journal.entries(for: testIncident.id).filter { $0.kind == .violation }
         #expect(violations.count == 3)
         #expect(fake.received.count == 3)
         #expect(await fake.schemaFailures() == [])
@@ -279,7 +279,7 @@ struct RemediationEngineTests {
         #expect(outcome == .healed(path: .ladder, rounds: 2))
         #expect(world.runs == ["inspect_api_core", "restart_api_core", "recreate_api_core"])
         #expect(clock.sleeps == [.seconds(20), .seconds(20)])
-        let entries = try await store.journal.entries(for: "inc-1")
+        let entries = try await store.journal.entries(for: testIncident.id)
         #expect(entries.contains { $0.kind == .modelFailed })
         #expect(entries.filter { $0.kind == .action }.allSatisfy { $0.path == .ladder })
         let notices = try store.notices()
@@ -330,7 +330,7 @@ struct RemediationEngineTests {
         }
         #expect(outcome == .healed(path: .ladder, rounds: 2))
         #expect(world.runs == ["inspect_api_core", "recreate_api_core"])
-        let results = try await store.journal.entries(for: "inc-1").filter { $0.kind == .actionResult }
+        let results = try await store.journal.entries(for: testIncident.id).filter { $0.kind == .actionResult }
         #expect(results.first { $0.tool == "restart_api_core" }?.result?.contains("409") == true)
     }
 
@@ -341,12 +341,12 @@ struct RemediationEngineTests {
         defer { store.remove() }
         // A monitor that crashed right after sending restart_api_core (no result written).
         try await store.journal.append(
-            .init(incidentID: "inc-1", kind: .started, result: "started (ladder path)"),
+            .init(incidentID: testIncident.id, kind: .started, result: "started (ladder path)"),
             notice: nil
         )
         try await store.journal.append(
             .init(
-                incidentID: "inc-1",
+                incidentID: testIncident.id,
                 kind: .action,
                 path: .ladder,
                 tool: "restart_api_core",
@@ -421,8 +421,8 @@ struct RemediationEngineTests {
                 clock: ImmediateClock()
             )
             var other = testIncident
-            other.id = "inc-2"
             other.property = "api.zumik.ai/v2"
+            other.id = try store.openIncident(property: other.property)
             async let a = engine.respond(to: testIncident)
             async let b = engine.respond(to: other)
             return await [a, b]
@@ -457,7 +457,7 @@ struct RemediationEngineTests {
             }
         }
         #expect(outcome == .abandoned("cancelled"))
-        let entries = try await store.journal.entries(for: "inc-1")
+        let entries = try await store.journal.entries(for: testIncident.id)
         #expect(entries.contains { $0.kind == .action && $0.tool == "restart_api_core" })
         #expect(!entries.contains { $0.kind == .paged })
         #expect(try store.notices().allSatisfy { $0.mention == nil })

@@ -10,33 +10,8 @@ import ZumikTestSupport
 /// The journal on the monitor's real SQLite store (issue 4's `MonitorStore` and outbox).
 @Suite("Remediation journal on the monitor store")
 struct RemediationStoreJournalTests {
-    struct Fixture {
-        let directory: URL
-        let store: MonitorStore
-        let journal: MonitorStoreJournal
-        let incidentID: Int64
-
-        init() throws {
-            directory = FileManager.default.temporaryDirectory.appendingPathComponent("zumik-remstore-\(UUID())")
-            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
-            journal = MonitorStoreJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
-            incidentID = try store.pool.write { db in
-                try db.execute(
-                    sql: "INSERT INTO incidents (property, opened_at, health) VALUES ('api-core', ?, 'down')",
-                    arguments: [Date().timeIntervalSince1970]
-                )
-                return db.lastInsertedRowID
-            }
-        }
-
-        func reopened() throws -> MonitorStoreJournal {
-            let store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
-            return MonitorStoreJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
-        }
-
-        func remove() { try? FileManager.default.removeItem(at: directory) }
-    }
+    /// A fresh monitor store with one open incident, and the production journal over it.
+    typealias Fixture = TestJournal
 
     @Test("entries and notices land together; the page sets paged_at once and is never written twice")
     func journalAndPageOnce() async throws {

@@ -3,9 +3,10 @@ import Foundation
 import GRDB
 import Hummingbird
 import Logging
-import Monitor
 import Synchronization
 import ZumikTestSupport
+
+@testable import Monitor
 
 // Stand-ins used only until the real parts land in this branch: the ops-agent (issue 3) and the
 // probe engine (issue 4). The agent stand-in is a real HTTP server on loopback speaking the
@@ -187,23 +188,49 @@ final class ImmediateClock: Clock, Sendable {
     }
 }
 
-/// A journal in a fresh SQLite file, plus read access to what it queued for Discord.
+/// The production journal (``MonitorStoreJournal``) on a fresh monitor store holding one open
+/// incident (``testIncident``), plus read access to what it queued for Discord.
 struct TestJournal {
     let directory: URL
-    let queue: DatabaseQueue
-    let journal: SQLiteRemediationJournal
+    let store: MonitorStore
+    let journal: MonitorStoreJournal
 
     init() throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("zumik-rem-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        queue = try DatabaseQueue(path: directory.appendingPathComponent("monitor.sqlite").path)
-        journal = try SQLiteRemediationJournal(writer: queue)
+        store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
+        journal = MonitorStoreJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
+        let id = try store.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO incidents (property, opened_at, health) VALUES (?, ?, 'down')",
+                arguments: [testIncident.property, Date().timeIntervalSince1970]
+            )
+            return db.lastInsertedRowID
+        }
+        guard String(id) == testIncident.id else {
+            throw ServerError("fresh store gave incident id \(id), expected \(testIncident.id)")
+        }
     }
 
+    /// Opens another incident in the store and returns its id.
+    func openIncident(property: String) throws -> String {
+        let id = try store.pool.write { db in
+            try db.execute(
+                sql: "INSERT INTO incidents (property, opened_at, health) VALUES (?, ?, 'down')",
+                arguments: [property, Date().timeIntervalSince1970]
+            )
+            return db.lastInsertedRowID
+        }
+        return String(id)
+    }
+
+    /// The store id of ``testIncident``.
+    var incidentID: Int64 { Int64(testIncident.id) ?? -1 }
+
     /// Reopens the same file, as a restarted monitor would.
-    func reopened() throws -> SQLiteRemediationJournal {
-        let queue = try DatabaseQueue(path: directory.appendingPathComponent("monitor.sqlite").path)
-        return try SQLiteRemediationJournal(writer: queue)
+    func reopened() throws -> MonitorStoreJournal {
+        let store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
+        return MonitorStoreJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
     }
 
     struct Notice {
@@ -212,31 +239,35 @@ struct TestJournal {
         var payload: [UInt8]
     }
 
+    /// The remediation rows of the monitor's Discord outbox, oldest first; `mention` is the one user
+    /// `allowed_mentions` lets the message ping.
     func notices() throws -> [Notice] {
-        try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT payload, mention_user_id FROM remediation_outbox ORDER BY id").map {
-                let payload: String = $0["payload"]
-                let object = try JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any]
-                return Notice(
-                    content: object?["content"] as? String ?? "",
-                    mention: $0["mention_user_id"],
-                    payload: Array(payload.utf8)
-                )
-            }
+        try store.allOutbox().map { row in
+            let object = try JSONSerialization.jsonObject(with: Data(row.payload.utf8)) as? [String: Any]
+            let mentions = object?["allowed_mentions"] as? [String: Any]
+            return Notice(
+                content: object?["content"] as? String ?? "",
+                mention: (mentions?["users"] as? [String])?.first,
+                payload: Array(row.payload.utf8)
+            )
         }
     }
 
     func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
+/// The incident of the remediation tests: the first (and only) incident of ``TestJournal``'s store.
 let testIncident = RemediationIncident(
-    id: "inc-1",
+    id: "1",
     property: "api.zumik.ai/healthz",
     url: "https://api.zumik.ai/healthz",
     service: "api-core",
     host: "vps-1",
     symptom: "HTTP 502 from nginx"
 )
+
+/// The clients' transport in tests: the monitor's one libcurl engine, as in production.
+let remediationTestTransport: any RemediationTransport = HTTPTransportBridge(transport: CurlEngine(maxInFlight: 8))
 
 /// An engine wired to the given agent URL, model (fake OpenAI base URL or none) and journal.
 func makeEngine(
@@ -248,10 +279,14 @@ func makeEngine(
     maxRounds: Int = 3
 ) -> RemediationEngine<ImmediateClock> {
     let agent = AgentClient(
-        configuration: .init(baseURL: agentURL, token: FakeWorld.token, requestTimeout: .seconds(5))
+        configuration: .init(baseURL: agentURL, token: FakeWorld.token, requestTimeout: .seconds(5)),
+        transport: remediationTestTransport
     )
     let model = modelURL.map {
-        ChatCompletionsClient(configuration: .init(baseURL: $0, model: "gpt-4o-mini", apiKey: "sk-test-key"))
+        ChatCompletionsClient(
+            configuration: .init(baseURL: $0, model: "gpt-4o-mini", apiKey: "sk-test-key"),
+            transport: remediationTestTransport
+        )
     }
     return RemediationEngine(
         policy: RemediationPolicy(maxRounds: maxRounds, settle: .seconds(20), alertUserID: "123456789012345678"),

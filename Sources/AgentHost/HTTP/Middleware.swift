@@ -189,15 +189,3 @@ struct BearerAuthMiddleware: RouterMiddleware {
         return try await next(request, context)
     }
 }
-
-/// Compares without an early exit on length or on the first differing byte.
-func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-    let length = max(lhs.count, rhs.count)
-    var difference = UInt64(lhs.count ^ rhs.count)
-    for index in 0..<length {
-        let a = index < lhs.count ? lhs[index] : 0
-        let b = index < rhs.count ? rhs[index] : 0
-        difference |= UInt64(a ^ b)
-    }
-    return difference == 0
-}

@@ -1,3 +1,4 @@
+import ActionKit
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -115,7 +116,7 @@ struct BearerAuth<Context: RequestContext>: RouterMiddleware {
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
         guard header.hasPrefix(prefix),
-            Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.value.utf8))
+            ConstantTime.equal(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.value.utf8))
         else {
             throw HTTPError(
                 .unauthorized,
@@ -126,14 +127,4 @@ struct BearerAuth<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// Compares every byte regardless of where the first difference is; the length is not secret.
-    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
-        for i in 0..<max(a.count, b.count) {
-            let x = i < a.count ? a[i] : 0
-            let y = i < b.count ? b[i] : 0
-            difference |= x ^ y
-        }
-        return difference == 0 && a.count == b.count
-    }
 }

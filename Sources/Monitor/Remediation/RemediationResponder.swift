@@ -172,7 +172,9 @@ struct ContextReprober: RemediationProber {
     }
 }
 
-/// The monitor's libcurl `HTTPTransport` seen as a `RemediationTransport`.
+/// The monitor's libcurl `HTTPTransport` (``CurlEngine``, the one libcurl engine) seen as a
+/// `RemediationTransport`: every request on a fresh connection; header names and values with line
+/// breaks (or a colon in the name) are refused before anything is sent.
 public struct HTTPTransportBridge: RemediationTransport {
     let transport: any HTTPTransport
 
@@ -181,6 +183,17 @@ public struct HTTPTransportBridge: RemediationTransport {
     public func send(
         _ request: RemediationHTTPRequest
     ) async throws(RemediationTransportError) -> RemediationHTTPResponse {
+        // By bytes: "\r\n" is one Character, so a Character comparison would miss it.
+        for header in request.headers {
+            guard !header.name.utf8.contains(where: { $0 == 13 || $0 == 10 || $0 == 58 }),
+                !header.value.utf8.contains(where: { $0 == 13 || $0 == 10 })
+            else {
+                throw RemediationTransportError(
+                    kind: .invalidRequest,
+                    message: "header \(header.name) has a line break"
+                )
+            }
+        }
         let result = await transport.send(
             HTTPRequest(
                 method: request.method,

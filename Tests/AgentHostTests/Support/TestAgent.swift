@@ -5,27 +5,11 @@ import Hummingbird
 import Logging
 import NIOCore
 import ServiceLifecycle
+import ZumikTestSupport
 
 #if canImport(Glibc)
 import Glibc
 #endif
-
-/// A unique temp directory (mode 0700), removed by ``remove()``.
-struct TempDir: Sendable {
-    let path: String
-
-    init(_ prefix: String = "zumik-agent-test") throws {
-        var template = Array("/tmp/\(prefix).XXXXXX".utf8CString)
-        guard let result = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw RawHTTPError(message: "mkdtemp failed: \(errno)")
-        }
-        path = String(cString: result)
-    }
-
-    func file(_ name: String) -> String { path + "/" + name }
-
-    func remove() { try? FileManager.default.removeItem(atPath: path) }
-}
 
 let testToken = "test-token-0123456789abcdef"
 

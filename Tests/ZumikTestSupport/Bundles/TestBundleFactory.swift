@@ -1,4 +1,5 @@
 public import ActionKit
+import Foundation
 
 #if canImport(Glibc)
 import Glibc
@@ -155,9 +156,9 @@ public struct TestBundleFactory: Sendable {
 
     /// Recursively deletes `path` without following symlinks.
     public static func removeTree(_ path: String) {
-        var info = stat()
-        guard lstat(path, &info) == 0 else { return }
-        if (info.st_mode & S_IFMT) == S_IFDIR {
+        // attributesOfItem does not follow a final symlink (it uses lstat).
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path) else { return }
+        if attributes[.type] as? FileAttributeType == .typeDirectory {
             _ = chmod(path, 0o700)
             for name in (try? FileIO.list(path)) ?? [] {
                 removeTree("\(path)/\(name)")

@@ -51,7 +51,7 @@ public struct AgentClient: Sendable {
     public var configuration: Configuration
     let transport: any RemediationTransport
 
-    public init(configuration: Configuration, transport: any RemediationTransport = CurlEasyTransport()) {
+    public init(configuration: Configuration, transport: any RemediationTransport) {
         self.configuration = configuration
         self.transport = transport
     }

@@ -69,7 +69,7 @@ public struct ChatCompletionsClient: RemediationModel {
     public var configuration: Configuration
     let transport: any RemediationTransport
 
-    public init(configuration: Configuration, transport: any RemediationTransport = CurlEasyTransport()) {
+    public init(configuration: Configuration, transport: any RemediationTransport) {
         self.configuration = configuration
         self.transport = transport
     }

@@ -1,8 +1,7 @@
 /// The HTTP seam of the remediation half: the agent client and the model client speak through it.
 ///
-/// The probe engine's libcurl multi transport can stand behind it as well as ``CurlEasyTransport``;
-/// remediation traffic is a handful of requests per incident, so one blocking easy handle on its
-/// own thread per request is plenty.
+/// In production (and in the tests) ``HTTPTransportBridge`` puts the monitor's one libcurl engine,
+/// ``CurlEngine``, behind it; remediation traffic is a handful of requests per incident.
 public protocol RemediationTransport: Sendable {
     func send(_ request: RemediationHTTPRequest) async throws(RemediationTransportError) -> RemediationHTTPResponse
 }

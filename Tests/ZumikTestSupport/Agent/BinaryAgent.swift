@@ -1,6 +1,5 @@
 import ActionKit
 import Foundation
-import ZumikTestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -9,7 +8,7 @@ import Glibc
 extension TempDir {
     /// Writes a shell script (manifests may not hold `$`, so tests that need it run a file) and
     /// returns `sh -c` text that runs it.
-    func script(_ name: String, _ body: String) throws -> String {
+    public func script(_ name: String, _ body: String) throws -> String {
         let path = file("\(name).sh")
         try body.write(toFile: path, atomically: false, encoding: .utf8)
         return "exec /bin/sh \(path)"
@@ -18,7 +17,7 @@ extension TempDir {
 
 /// A test manifest (JSON text) for bundle `bundleID` with `/bin/sh -c` actions: packed with a real
 /// plugin whose table names the same bundle id.
-func testManifest(
+public func testManifest(
     bundleID: String,
     serial: Int = 1,
     actions: [(id: String, script: String, timeoutS: Int, lock: String)],
@@ -47,18 +46,18 @@ func testManifest(
 }
 
 /// The real `zumik-ops-agent` over bundles signed at test time by ``TestBundleFactory``.
-final class BinaryAgent: Sendable {
-    static let token = "binary-test-token-0123456789"
+public final class BinaryAgent: Sendable {
+    public static let token = "binary-test-token-0123456789"
 
-    let factory: TestBundleFactory
-    let key: SigningKey
-    let port: Int
-    let process: AgentProcess
+    public let factory: TestBundleFactory
+    public let key: SigningKey
+    public let port: Int
+    public let process: AgentProcess
 
-    var auditPath: String { factory.stateDirectory + "/audit.jsonl" }
+    public var auditPath: String { factory.stateDirectory + "/audit.jsonl" }
 
     /// Packs `bundles` (directory name → (manifest text, plugin name)) and starts the agent.
-    init(
+    public init(
         bundles: [(name: String, manifest: String, plugin: String)],
         extraArguments: [String] = [],
         environment: [String: String] = [:]
@@ -96,7 +95,7 @@ final class BinaryAgent: Sendable {
     }
 
     /// Starts an agent, runs `body`, and stops it (also when `body` throws).
-    static func with(
+    public static func with(
         bundles: [(name: String, manifest: String, plugin: String)],
         extraArguments: [String] = [],
         environment: [String: String] = [:],
@@ -112,7 +111,7 @@ final class BinaryAgent: Sendable {
         await agent.stop()
     }
 
-    func pack(name: String, manifest: String, plugin: String) throws {
+    public func pack(name: String, manifest: String, plugin: String) throws {
         try factory.pack(
             manifest: manifest,
             library: TestBundleFactory.builtLibrary(named: plugin),
@@ -121,26 +120,26 @@ final class BinaryAgent: Sendable {
         )
     }
 
-    func stop() async {
+    public func stop() async {
         await process.stop()
         factory.remove()
     }
 
-    func get(_ path: String) async throws -> RawHTTPResponse {
+    public func get(_ path: String) async throws -> RawHTTPResponse {
         try await RawHTTP.get(port: port, path, token: Self.token)
     }
 
-    func run(_ id: String, json: String = "") async throws -> RawHTTPResponse {
+    public func run(_ id: String, json: String = "") async throws -> RawHTTPResponse {
         try await RawHTTP.post(port: port, "/v1/actions/\(id)/run", token: Self.token, json: json)
     }
 
-    func catalogIDs() async throws -> [String] {
+    public func catalogIDs() async throws -> [String] {
         let response = try await get("/v1/actions")
         let actions = try response.json()["actions"] as? [[String: Any]] ?? []
         return actions.compactMap { $0["id"] as? String }
     }
 
-    func auditRecords() throws -> [[String: Any]] {
+    public func auditRecords() throws -> [[String: Any]] {
         let text = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
@@ -148,7 +147,7 @@ final class BinaryAgent: Sendable {
     }
 
     /// Polls `condition` every 100 ms for up to 30 s.
-    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+    public func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
         for _ in 0..<300 {
             if try await condition() { return true }
             try await Task.sleep(for: .milliseconds(100))

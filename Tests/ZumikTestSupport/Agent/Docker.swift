@@ -1,18 +1,17 @@
 import Foundation
-import ZumikTestSupport
 
 /// The Docker engine the test command provides (`scripts/with-docker.sh` exports `DOCKER_HOST`).
-enum DockerEngine {
+public enum DockerEngine {
     /// Set when tests may use the engine: `DOCKER_HOST` is set and `docker version` answers.
-    static let available: Bool = {
+    public static let available: Bool = {
         guard let host = ProcessInfo.processInfo.environment["DOCKER_HOST"], !host.isEmpty else { return false }
         return (try? runBlocking(["version", "--format", "{{.Server.Version}}"]).status) == 0
     }()
 
-    static var host: String { ProcessInfo.processInfo.environment["DOCKER_HOST"] ?? "" }
+    public static var host: String { ProcessInfo.processInfo.environment["DOCKER_HOST"] ?? "" }
 
     /// The docker CLI the manifests name, where this machine has it.
-    static var cliPath: String {
+    public static var cliPath: String {
         for path in ["/usr/bin/docker", "/usr/local/bin/docker"]
         where FileManager.default.isExecutableFile(atPath: path) {
             return path
@@ -20,14 +19,20 @@ enum DockerEngine {
         return "/usr/bin/docker"
     }
 
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+
+        public init(status: Int32, stdout: String, stderr: String) {
+            self.status = status
+            self.stdout = stdout
+            self.stderr = stderr
+        }
     }
 
     /// Runs `docker ARGS` (on a thread of its own) and returns its status and output.
-    static func run(_ arguments: [String]) async throws -> Output {
+    public static func run(_ arguments: [String]) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try runBlocking(arguments) })
@@ -36,7 +41,7 @@ enum DockerEngine {
     }
 
     /// `docker ARGS`, which must succeed; its trimmed stdout.
-    static func check(_ arguments: [String]) async throws -> String {
+    public static func check(_ arguments: [String]) async throws -> String {
         let output = try await run(arguments)
         guard output.status == 0 else {
             throw RawHTTPError(
@@ -46,7 +51,8 @@ enum DockerEngine {
         return output.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func runBlocking(_ arguments: [String], executable: String = cliPath, prefix: [String] = []) throws -> Output
+    public static func runBlocking(_ arguments: [String], executable: String = cliPath, prefix: [String] = []) throws
+        -> Output
     {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
@@ -69,15 +75,15 @@ enum DockerEngine {
 }
 
 /// The test compose stack (`Tests/Fixtures/stack`) copied to a temp directory with free ports.
-struct TestStack: Sendable {
-    let directory: TempDir
-    let apiCorePort: Int
-    let gatewayPort: Int
-    let nginxPort: Int
-    var composePath: String { directory.file("compose.yaml") }
-    var siteConfPath: String { directory.file("nginx-conf.d/site.conf") }
+public struct TestStack: Sendable {
+    public let directory: TempDir
+    public let apiCorePort: Int
+    public let gatewayPort: Int
+    public let nginxPort: Int
+    public var composePath: String { directory.file("compose.yaml") }
+    public var siteConfPath: String { directory.file("nginx-conf.d/site.conf") }
 
-    static func up() async throws -> TestStack {
+    public static func up() async throws -> TestStack {
         let root = TestBundleFactory.packageRoot
         let image = try await run(["/bin/bash", "\(root)/scripts/make-nginx-image.sh"])
         guard image.status == 0 else { throw RawHTTPError(message: "make-nginx-image.sh: \(image.stderr)") }
@@ -110,7 +116,7 @@ struct TestStack: Sendable {
     }
 
     /// Rewrites the nginx site (atomically: the directory is bind-mounted) with `marker`.
-    func writeSite(marker: String) throws {
+    public func writeSite(marker: String) throws {
         let template = try String(
             contentsOfFile: "\(TestBundleFactory.packageRoot)/Tests/Fixtures/stack/nginx-conf.d/site.conf",
             encoding: .utf8
@@ -121,7 +127,7 @@ struct TestStack: Sendable {
         chmod(siteConfPath, 0o644)
     }
 
-    func eventuallyServes(port: Int, body expected: String? = nil) async throws -> Bool {
+    public func eventuallyServes(port: Int, body expected: String? = nil) async throws -> Bool {
         for _ in 0..<150 {
             if let response = try? await RawHTTP.get(port: port, "/"), response.status == 200,
                 expected == nil || response.text == expected
@@ -133,12 +139,12 @@ struct TestStack: Sendable {
         return false
     }
 
-    func down() async {
+    public func down() async {
         _ = try? await DockerEngine.run(["compose", "-f", composePath, "down", "--timeout", "1"])
         directory.remove()
     }
 
-    static func run(_ argv: [String]) async throws -> DockerEngine.Output {
+    public static func run(_ argv: [String]) async throws -> DockerEngine.Output {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(

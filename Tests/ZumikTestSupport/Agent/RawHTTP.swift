@@ -6,36 +6,44 @@ import Glibc
 
 /// A tiny HTTP/1.1 client over a blocking loopback socket, one connection per request, so tests
 /// can send hostile request lines byte for byte. Each call blocks a thread of its own.
-struct RawHTTPResponse: Sendable {
-    var status: Int
-    var headers: [(String, String)]
-    var body: [UInt8]
+public struct RawHTTPResponse: Sendable {
+    public var status: Int
+    public var headers: [(String, String)]
+    public var body: [UInt8]
 
-    func header(_ name: String) -> String? {
+    public init(status: Int, headers: [(String, String)], body: [UInt8]) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public func header(_ name: String) -> String? {
         headers.first { $0.0.lowercased() == name.lowercased() }?.1
     }
 
-    var text: String { String(decoding: body, as: UTF8.self) }
+    public var text: String { String(decoding: body, as: UTF8.self) }
 
-    func json() throws -> [String: Any] {
+    public func json() throws -> [String: Any] {
         guard let object = try JSONSerialization.jsonObject(with: Data(body)) as? [String: Any] else {
             throw RawHTTPError(message: "not a JSON object: \(text)")
         }
         return object
     }
 
-    var errorMessage: String? {
+    public var errorMessage: String? {
         ((try? json())?["error"] as? [String: Any])?["message"] as? String
     }
 }
 
-struct RawHTTPError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
+public struct RawHTTPError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
+
+    public init(message: String) { self.message = message }
 }
 
-enum RawHTTP {
-    static func send(
+public enum RawHTTP {
+    public static func send(
         port: Int,
         method: String,
         path: String,
@@ -55,7 +63,7 @@ enum RawHTTP {
         }
     }
 
-    static func get(port: Int, _ path: String, token: String? = nil) async throws -> RawHTTPResponse {
+    public static func get(port: Int, _ path: String, token: String? = nil) async throws -> RawHTTPResponse {
         try await send(
             port: port,
             method: "GET",
@@ -64,7 +72,9 @@ enum RawHTTP {
         )
     }
 
-    static func post(port: Int, _ path: String, token: String?, json: String = "") async throws -> RawHTTPResponse {
+    public static func post(port: Int, _ path: String, token: String?, json: String = "") async throws
+        -> RawHTTPResponse
+    {
         var headers: [(String, String)] = [("Content-Type", "application/json")]
         if let token { headers.append(("Authorization", "Bearer \(token)")) }
         return try await send(port: port, method: "POST", path: path, headers: headers, body: Array(json.utf8))

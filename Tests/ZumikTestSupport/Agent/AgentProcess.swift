@@ -5,18 +5,18 @@ import Glibc
 #endif
 
 /// The built `zumik-ops-agent`, beside the test binary.
-enum AgentBinary {
-    static var directory: String {
+public enum AgentBinary {
+    public static var directory: String {
         let exe = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? ""
         return (exe as NSString).deletingLastPathComponent
     }
 
-    static var path: String { directory + "/zumik-ops-agent" }
+    public static var path: String { directory + "/zumik-ops-agent" }
 
-    static var exists: Bool { FileManager.default.isExecutableFile(atPath: path) }
+    public static var exists: Bool { FileManager.default.isExecutableFile(atPath: path) }
 
     /// A port that was free a moment ago (the kernel's pick).
-    static func freePort() throws -> Int {
+    public static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()
@@ -35,13 +35,13 @@ enum AgentBinary {
 }
 
 /// A running (or finished) agent process.
-final class AgentProcess: @unchecked Sendable {
+public final class AgentProcess: @unchecked Sendable {
     // @unchecked: `process` and the pipe are only touched by the owning test, one call at a time.
-    let process = Process()
-    let stderrPath: String
-    let port: Int
+    public let process = Process()
+    public let stderrPath: String
+    public let port: Int
 
-    init(arguments: [String], environment: [String: String], port: Int, stderrPath: String) throws {
+    public init(arguments: [String], environment: [String: String], port: Int, stderrPath: String) throws {
         self.port = port
         self.stderrPath = stderrPath
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
@@ -54,12 +54,12 @@ final class AgentProcess: @unchecked Sendable {
         try process.run()
     }
 
-    var pid: Int32 { process.processIdentifier }
+    public var pid: Int32 { process.processIdentifier }
 
-    var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
+    public var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
 
     /// Waits until `/healthz` answers (or the process exits, or 60 s pass).
-    func waitUntilHealthy() async throws {
+    public func waitUntilHealthy() async throws {
         for _ in 0..<600 {
             if !process.isRunning { throw RawHTTPError(message: "agent exited: \(stderr)") }
             if let response = try? await RawHTTP.get(port: port, "/healthz"), response.status == 200 { return }
@@ -69,7 +69,7 @@ final class AgentProcess: @unchecked Sendable {
     }
 
     /// Waits for exit (at most 60 s) and returns the status.
-    func waitForExit() async throws -> Int32 {
+    public func waitForExit() async throws -> Int32 {
         for _ in 0..<600 where process.isRunning { try await Task.sleep(for: .milliseconds(100)) }
         if process.isRunning {
             process.terminate()
@@ -78,7 +78,7 @@ final class AgentProcess: @unchecked Sendable {
         return process.terminationStatus
     }
 
-    func stop() async {
+    public func stop() async {
         if process.isRunning { kill(pid, SIGTERM) }
         _ = try? await waitForExit()
     }
