@@ -1,0 +1,182 @@
+"""Measurement 4: model cost, in prompt tokens per remediation round.
+
+The real monitor remediates a down property through the real ops-agent (loaded with the shipped Docker and
+nginx bundles, signed here with a throwaway key) while a loopback OpenAI stand-in plays a scripted model: a
+diagnostic, then a remediation, round after round, until the monitor's round budget (MAX_REMEDIATION_ROUNDS=3)
+is spent. The property never recovers, so every round is played. Every request body the monitor sends is kept
+and counted with tiktoken's o200k_base:
+
+- messages as OpenAI counts chat input (3 tokens per message + role + content + name + tool-call JSON,
+  3 to prime the reply), and
+- the tools array as compact JSON text (an upper bound: OpenAI renders tools in its own, shorter form).
+
+A round's cost is the sum over its requests (each request re-sends the conversation); the aim is judged on it.
+Each body is also checked against the strict request schema with specs/validate.py.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+
+import zumik
+from common import BenchError, Daemon, Results, TempDir, log, verdict
+from fakes import FakeDiscord, FakeOpenAI, Service
+
+O200K_URL = "https://openaipublic.blob.core.windows.net/encodings/o200k_base.tiktoken"
+ROUNDS = 3
+SCRIPT = ["docker_service_states", "restart_api_core", "api_core_logs", "recreate_api_core",
+          "docker_service_states", "restart_all", "docker_disk_usage", "prune_docker"]
+REMEDIATIONS = {"restart_api_core", "recreate_api_core", "restart_all", "prune_docker", "restart_gateway",
+                "reload_nginx"}
+
+
+def encoding():
+    """tiktoken's o200k_base from the copy the PyPI package bpe-openai ships (no download)."""
+    cache = os.environ.get("TIKTOKEN_CACHE_DIR") or os.path.join(os.path.expanduser("~"), ".cache", "zumik-bench-tiktoken")
+    os.makedirs(cache, exist_ok=True)
+    target = os.path.join(cache, hashlib.sha1(O200K_URL.encode()).hexdigest())
+    if not os.path.exists(target):
+        try:
+            import bpe_openai
+        except ImportError as e:
+            raise BenchError("python package bpe-openai missing (pip install bpe-openai)") from e
+        src = os.path.join(os.path.dirname(bpe_openai.__file__), "data", "o200k_base.tiktoken.gz")
+        with gzip.open(src) as f, open(target + ".tmp", "wb") as out:
+            out.write(f.read())
+        os.replace(target + ".tmp", target)
+    os.environ["TIKTOKEN_CACHE_DIR"] = cache
+    try:
+        import tiktoken
+    except ImportError as e:
+        raise BenchError("python package tiktoken missing (pip install tiktoken)") from e
+    return tiktoken.get_encoding("o200k_base")
+
+
+def count_request(enc, req: dict) -> tuple[int, int]:
+    """(message tokens, tools tokens) of one Chat Completions request body."""
+    n = 3
+    for m in req.get("messages", []):
+        n += 3
+        for key in ("role", "name", "tool_call_id"):
+            if isinstance(m.get(key), str):
+                n += len(enc.encode(m[key]))
+        content = m.get("content")
+        if isinstance(content, str):
+            n += len(enc.encode(content))
+        elif isinstance(content, list):
+            for part in content:
+                if isinstance(part, dict) and isinstance(part.get("text"), str):
+                    n += len(enc.encode(part["text"]))
+        if m.get("tool_calls"):
+            n += len(enc.encode(json.dumps(m["tool_calls"], separators=(",", ":"))))
+    tools = req.get("tools") or []
+    t = len(enc.encode(json.dumps(tools, separators=(",", ":")))) if tools else 0
+    return n, t
+
+
+def specs_dir() -> str:
+    for d in (os.environ.get("ZUMIK_SPECS_DIR"), os.path.join(zumik.ROOT, "specs"),
+              os.path.join(zumik.ROOT, "..", "shared", "specs")):
+        if d and os.path.isfile(os.path.join(d, "validate.py")):
+            return d
+    return ""
+
+
+def validate(tmp: TempDir, reqs: list[dict]) -> tuple[int, list[str]]:
+    d = specs_dir()
+    if not d:
+        return -1, ["specs/validate.py not found"]
+    good, errors = 0, []
+    for i, r in enumerate(reqs):
+        path = tmp.file(f"openai-request-{i}.json", json.dumps(r))
+        p = subprocess.run([sys.executable, os.path.join(d, "validate.py"),
+                            os.path.join(d, "openai_chat_request.strict.schema.json"), path],
+                           capture_output=True, timeout=60)
+        if p.returncode == 0:
+            good += 1
+        else:
+            errors.append(p.stdout.decode(errors="replace").strip()[:200])
+    return good, errors
+
+
+def run_scenario(tmp: TempDir, bins: zumik.Binaries, timeout_s: float = 150) -> FakeOpenAI:
+    kit = zumik.BundleKit(tmp, bins)
+    shipped_dir, n_actions = kit.shipped_bundles("shipped")
+    agent = zumik.Agent(tmp, bins, kit, bundles_dir=shipped_dir)
+    service = Service()
+    service.stop()  # api-core is down from the start and stays down
+    openai = FakeOpenAI(SCRIPT, REMEDIATIONS)
+    discord = FakeDiscord()
+    monitor = None
+    try:
+        agent.wait_ready(expected_actions=n_actions)
+        prop = zumik.Property("api-core", service.url, timeout_s=2.0, alert_only=False, host="vps",
+                              service="api-core")
+        cfg_text = zumik.monitor_config(tmp, [prop], name="tokens", interval_s=5, confirmation_s=1,
+                                        extra=zumik.remediation_config(openai.base_url))
+        cfg = tmp.file("tokens.yaml", cfg_text)
+        argv, env = zumik.monitor_run_command(bins, cfg)
+        env = dict(env, DISCORD_WEBHOOK_URL=discord.url, DISCORD_ALERT_USER_ID="123456789012345678",
+                   SEPARATE_OPENAI_KEY="sk-bench-not-a-real-key", OPS_AGENT_URL=agent.url,
+                   OPS_AGENT_TOKEN=agent.token, MAX_REMEDIATION_ROUNDS=str(ROUNDS))
+        monitor = Daemon("monitor-tokens", argv, env=env, log_dir=tmp.path)
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not monitor.alive():
+                raise BenchError(f"zumik-monitor exited {monitor.proc.returncode}: {monitor.log_tail(5)}")
+            done = sum(1 for c in openai.calls if c in REMEDIATIONS) >= ROUNDS
+            quiet = bool(openai.requests) and time.monotonic() - openai.last_request_at > 10
+            paged = any("<@123456789012345678>" in json.dumps(d) for _, d in discord.received)
+            if paged or (done and quiet):
+                break
+            time.sleep(0.2)
+        if not openai.requests:
+            raise BenchError(f"the monitor sent no request to the OpenAI stand-in within {timeout_s:.0f}s "
+                             f"(monitor log: {monitor.log_tail(4)})")
+        return openai
+    finally:
+        if monitor:
+            monitor.stop()
+        agent.stop()
+        discord.close()
+        openai.close()
+
+
+def measure(res: Results, bins: zumik.Binaries) -> None:
+    tmp = TempDir("zumik-bench-tokens-")
+    try:
+        enc = encoding()
+        log("model cost: the monitor remediates through the agent; a scripted OpenAI stand-in records requests")
+        openai = run_scenario(tmp, bins)
+        rounds: list[list[tuple[int, int]]] = [[]]
+        for req, call in zip(openai.requests, openai.calls):
+            rounds[-1].append(count_request(enc, req))
+            if call in REMEDIATIONS:
+                rounds.append([])
+        rounds = [r for r in rounds if r]
+        per_round = [sum(m + t for m, t in r) for r in rounds]
+        largest = max(m + t for r in rounds for m, t in r)
+        tools_tokens = max(t for r in rounds for _, t in r)
+        n_tools = max(len(q.get("tools") or []) for q in openai.requests)
+        good, errors = validate(tmp, openai.requests)
+        res.add("4", f"prompt tokens per remediation round (o200k_base; {len(rounds)} rounds, "
+                f"{len(openai.requests)} requests)", " / ".join(str(x) for x in per_round), "", "",
+                "≤ 3000 per round", verdict(max(per_round) <= 3000))
+        res.add("4", "largest single request / of which tools", f"{largest} / {tools_tokens}", "", "", "",
+                f"{n_tools} tools offered")
+        if good >= 0:
+            res.add("4", "requests valid under openai_chat_request.strict.schema.json",
+                     f"{good}/{len(openai.requests)}", "", "", "all", verdict(good == len(openai.requests)))
+            for e in errors[:2]:
+                res.notes.append(f"model request schema error: {e}")
+        res.notes.append("model calls played: " + ", ".join(openai.calls))
+    except BenchError as e:
+        res.missing("4", "prompt tokens per round", str(e), aim="≤ 3000 per round")
+    finally:
+        tmp.cleanup()
