@@ -16,6 +16,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 
@@ -134,18 +135,21 @@ def run_measured(argv: list[str], timeout: float, env: dict | None = None, cwd: 
     if stdin is not None:
         p.stdin.write(stdin)
         p.stdin.close()
-    deadline = t0 + timeout
-    while True:
-        pid, status, ru = os.wait4(p.pid, os.WNOHANG)
-        if pid == p.pid:
-            break
-        if time.monotonic() > deadline:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(p.pid, signal.SIGKILL)
-            pid, status, ru = os.wait4(p.pid, 0)
-            p.returncode = -9
-            raise BenchError(f"{os.path.basename(argv[0])} did not finish within {timeout:.0f}s")
-        time.sleep(0.001)
+    timed_out = threading.Event()
+
+    def kill():
+        timed_out.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(p.pid, signal.SIGKILL)
+
+    timer = threading.Timer(timeout, kill)
+    timer.start()
+    try:
+        _, status, ru = os.wait4(p.pid, 0)  # blocking: the wall time is exact
+    finally:
+        timer.cancel()
+    if timed_out.is_set():
+        raise BenchError(f"{os.path.basename(argv[0])} did not finish within {timeout:.0f}s")
     wall = time.monotonic() - t0
     p.returncode = os.waitstatus_to_exitcode(status)
     out.seek(0)

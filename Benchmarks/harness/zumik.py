@@ -303,7 +303,7 @@ def remediation_config(openai_base_url: str) -> str:
     """The remediation section: the model endpoint (our stand-in) and short waits, so rounds follow quickly."""
     return "\n".join([
         "remediation:",
-        f"  openai_base_url: {_yaml_str(openai_base_url)}",
+        f"  base_url: {_yaml_str(openai_base_url)}",
         "  model: gpt-4o-mini",
         "  settle: 1s",
     ]) + "\n"
