@@ -116,7 +116,7 @@ def run_scenario(tmp: TempDir, bins: zumik.Binaries, timeout_s: float = 150) -> 
     monitor = None
     try:
         agent.wait_ready(expected_actions=n_actions)
-        prop = zumik.Property("api-core", service.url, timeout_s=2.0, alert_only=False, host="vps",
+        prop = zumik.Property("api-core", service.url, timeout_s=2.0, alert_only=False, host="default",
                               service="api-core")
         cfg_text = zumik.monitor_config(tmp, [prop], name="tokens", interval_s=5, confirmation_s=1,
                                         extra=zumik.remediation_config(openai.base_url))

@@ -271,31 +271,32 @@ def _yaml_str(s: str) -> str:
     return json.dumps(s)  # a JSON string is a valid YAML flow scalar
 
 
+def _dur(seconds: float) -> str:
+    return f"{int(round(seconds * 1000))}ms"
+
+
 def monitor_config(tmp: TempDir, props: list[Property], name: str, interval_s: float = 60,
-                   confirmation_s: float | None = 10, max_in_flight: int = 64, hosts: dict | None = None,
-                   store: str | None = None, extra: str = "") -> str:
-    """The monitor's YAML configuration (see config/monitor.example.yaml)."""
+                   confirmation_s: float | None = 10, max_in_flight: int = 64, store: str | None = None,
+                   extra: str = "") -> str:
+    """The monitor's YAML configuration (keys: Sources/Monitor/Config/ConfigLoader.swift). Properties with a
+    `host` use the `default` host, i.e. OPS_AGENT_URL / OPS_AGENT_TOKEN from the environment."""
     store = store or os.path.join(tmp.path, f"monitor-{name}.sqlite")
     lines = [
-        "policy:",
-        f"  interval: {interval_s}s",
-        f"  confirmation_delay: {'0' if not confirmation_s else f'{confirmation_s}s'}",
-        f"  max_in_flight: {max_in_flight}",
-        f"store:",
-        f"  path: {_yaml_str(store)}",
+        f"interval: {_dur(interval_s)}",
+        f"confirmation_delay: {_dur(confirmation_s) if confirmation_s else 'false'}",
+        f"max_in_flight: {max_in_flight}",
+        f"store_path: {_yaml_str(store)}",
+        "control:",
+        f"  listen: {_yaml_str(f'127.0.0.1:{free_port()}')}",
+        "properties:",
     ]
-    if hosts:
-        lines.append("hosts:")
-        for h, url in hosts.items():
-            lines += [f"  - name: {h}", f"    url: {_yaml_str(url)}"]
-    lines.append("properties:")
     for p in props:
-        lines += [f"  - name: {_yaml_str(p.name)}", f"    url: {_yaml_str(p.url)}", f"    timeout: {p.timeout_s}s",
+        lines += [f"  - name: {_yaml_str(p.name)}", f"    url: {_yaml_str(p.url)}", f"    timeout: {_dur(p.timeout_s)}",
                   f"    alert_only: {'true' if p.alert_only else 'false'}"]
         if p.host:
-            lines.append(f"    host: {p.host}")
+            lines.append(f"    host: {_yaml_str(p.host)}")
         if p.service:
-            lines.append(f"    service: {p.service}")
+            lines.append(f"    service: {_yaml_str(p.service)}")
     return "\n".join(lines) + "\n" + extra
 
 
@@ -305,7 +306,7 @@ def remediation_config(openai_base_url: str) -> str:
         "remediation:",
         f"  base_url: {_yaml_str(openai_base_url)}",
         "  model: gpt-4o-mini",
-        "  settle: 1s",
+        "  settle: 1000ms",
     ]) + "\n"
 
 
@@ -329,7 +330,7 @@ def count_healthy_in_check_output(out: bytes, n: int) -> int:
 
 def store_path_of(config_text: str) -> str:
     for line in config_text.splitlines():
-        if line.strip().startswith("path:"):
+        if line.startswith("store_path:"):
             return json.loads(line.split(":", 1)[1].strip())
     raise BenchError("no store path in config")
 
