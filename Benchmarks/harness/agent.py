@@ -49,7 +49,7 @@ def wrk_paths_env(paths: list[str], conns: int) -> dict:
 def spawn_floor(tmp: TempDir) -> dict:
     exe = os.path.join(tmp.path, "spawn_floor")
     subprocess.run(["gcc", "-O2", "-o", exe, os.path.join(HERE, "spawn_floor.c")], check=True, capture_output=True)
-    r = run_measured([exe, "3000", "15"], timeout=60)
+    r = run_measured([exe, "3000", "15", os.path.join(tmp.path, "fsync-floor.jsonl")], timeout=60)
     if r.returncode != 0:
         raise BenchError(f"spawn_floor failed: {r.stdout!r} {r.stderr!r}")
     return json.loads(r.stdout)
@@ -155,6 +155,10 @@ def measure_dispatch(res: Results, bins: zumik.Binaries) -> None:
             res.add("2", "spawn floor (C posix_spawn+waitpid /bin/true): p50 / p99",
                     f"{fmt_ms(floor['p50_us'] / 1e6)} / {fmt_ms(floor['p99_us'] / 1e6)}", "", "", "",
                     f"{floor['runs_per_s']:.0f} runs/s")
+            if "fsync_p50_us" in floor:
+                res.add("2", "audit floor (C append 200 B + fsync, same file system): p50 / p99",
+                        f"{fmt_ms(floor['fsync_p50_us'] / 1e6)} / {fmt_ms(floor['fsync_p99_us'] / 1e6)}", "", "", "",
+                        "the agent makes each audit record durable before it answers; webhook keeps none")
         except (BenchError, subprocess.CalledProcessError) as e:
             res.missing("2", "spawn floor", str(e))
         _agent_sides(res, tmp, bins, floor)

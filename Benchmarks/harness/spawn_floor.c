@@ -1,11 +1,14 @@
 // The floor under any "run /bin/true over HTTP" figure: posix_spawn + waitpid of /bin/true, one at a time.
-// usage: spawn_floor ITERATIONS MAX_SECONDS   prints one JSON line (times in microseconds).
+// usage: spawn_floor ITERATIONS MAX_SECONDS [FSYNC_FILE]   prints one JSON line (times in microseconds).
+// With FSYNC_FILE, also the floor of a durable audit record: append 200 bytes + fsync, 300 times.
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 static double now_us(void) {
     struct timespec ts;
@@ -47,8 +50,27 @@ int main(int argc, char **argv) {
         printf("{\"runs\":0,\"failed\":%d}\n", failed);
         return 1;
     }
-    printf("{\"runs\":%d,\"failed\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"runs_per_s\":%.1f}\n", done,
+    printf("{\"runs\":%d,\"failed\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"runs_per_s\":%.1f", done,
            failed, t[done / 2], t[(int)(done * 0.99)], total / done, done / (total / 1e6));
+    if (argc > 3) {
+        int fd = open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        char line[200];
+        for (int i = 0; i < 199; i++) line[i] = 'x';
+        line[199] = '\n';
+        int m = 0;
+        for (int i = 0; fd >= 0 && i < 300; i++) {
+            double t0 = now_us();
+            if (write(fd, line, sizeof line) != (ssize_t)sizeof line || fsync(fd) != 0) break;
+            t[m++] = now_us() - t0;
+        }
+        if (fd >= 0) close(fd);
+        unlink(argv[3]);
+        if (m > 0) {
+            qsort(t, (size_t)m, sizeof(double), cmp);
+            printf(",\"fsync_p50_us\":%.1f,\"fsync_p99_us\":%.1f", t[m / 2], t[(int)(m * 0.99)]);
+        }
+    }
+    printf("}\n");
     free(t);
     return failed ? 1 : 0;
 }
