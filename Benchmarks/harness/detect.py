@@ -23,8 +23,8 @@ PROBE_TIMEOUT_S = 2.0
 
 
 def _matches_down(row: str, name: str) -> bool:
-    low = row.lower()
-    return name.lower() in low and "down" in low
+    """An alert that `name` went down (the embed title reads "NAME is DOWN"), not a recovery."""
+    return f"{name} is down" in row.lower()
 
 
 def _discord_down_time(discord: FakeDiscord, name: str, after: float) -> float | None:
@@ -56,7 +56,7 @@ def run_mode(tmp: TempDir, bins: zumik.Binaries, confirmation: float | None, tri
         rounds = (trials + k - 1) // k
         for rnd in range(rounds):
             n_this = min(k, trials - rnd * k)
-            seen_rows = set(store.outbox_rows())
+            seen_rows = {key for key, _ in store.outbox_rows()}
             t_start = time.monotonic()
             stops = {}
             pending = list(range(n_this))
@@ -68,10 +68,10 @@ def run_mode(tmp: TempDir, bins: zumik.Binaries, confirmation: float | None, tri
                 while pending and now >= t_start + pending[0] * INTERVAL_S / n_this:
                     i = pending.pop(0)
                     stops[i] = services[i].stop()
-                for row in store.outbox_rows():
-                    if row in seen_rows:
+                for key, row in store.outbox_rows():
+                    if key in seen_rows:
                         continue
-                    seen_rows.add(row)
+                    seen_rows.add(key)
                     for i, t_stop in stops.items():
                         if i not in detected_outbox and _matches_down(row, names[i]):
                             detected_outbox[i] = time.monotonic()

@@ -349,18 +349,19 @@ class StoreReader:
             self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=1.0)
         return self.db
 
-    def outbox_rows(self) -> list[str]:
-        """Every outbox row as text (payload and all), oldest first."""
+    def outbox_rows(self) -> list[tuple[int, str]]:
+        """Every outbox row as (id, text of its kind and payload), oldest first."""
         db = self._open()
         if db is None:
             return []
         try:
-            tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")]
-            box = [t for t in tables if "outbox" in t.lower()]
-            if not box:
+            cols = [r[1] for r in db.execute("PRAGMA table_info(outbox)")]
+            if not cols:
                 return []
-            rows = db.execute(f'SELECT * FROM "{box[0]}" ORDER BY rowid').fetchall()
-            return [json.dumps(r, default=str) for r in rows]
+            text_cols = [c for c in ("kind", "payload") if c in cols] or cols
+            key = "id" if "id" in cols else "rowid"
+            rows = db.execute(f"SELECT {key}, {', '.join(text_cols)} FROM outbox ORDER BY {key}").fetchall()
+            return [(r[0], " ".join(str(x) for x in r[1:])) for r in rows]
         except sqlite3.Error:
             return []
 
