@@ -325,7 +325,9 @@ def monitor_run_command(bins: Binaries, config: str) -> tuple[list[str], dict]:
 
 
 def count_healthy_in_check_output(out: bytes, n: int) -> int:
-    return out.decode(errors="replace").lower().count("healthy")
+    """Rows of `check`'s table (PROPERTY STATE STATUS ...) whose state is healthy."""
+    rows = [line.split() for line in out.decode(errors="replace").splitlines()]
+    return sum(1 for r in rows if len(r) >= 2 and r[1] == "healthy")
 
 
 def store_path_of(config_text: str) -> str:
