@@ -190,12 +190,26 @@ def measure_startup(res: Results, bins: zumik.Binaries, reps: int = 3) -> None:
                 finally:
                     agent.stop()
             times[n] = median(runs)
+        listed = {}
+        for n, (directory, actions) in sets.items():
+            runs = []
+            for _ in range(reps):
+                r = run_measured(zumik.actions_list_command(bins, kit, directory), timeout=120)
+                got = zumik.count_listed_actions(r.stdout)
+                if r.returncode != 0 or got != actions:
+                    raise BenchError(f"zumik-actions list of {n} bundles: exit {r.returncode}, {got} of {actions} "
+                                     f"actions: {r.stderr[-200:]!r}")
+                runs.append(r)
+            listed[n] = (median([r.wall_s for r in runs]), median([r.cpu_s for r in runs]))
         base = times[0]
         res.add("5", "agent start-up, empty bundle dir (until /healthz + catalog)", fmt_ms(base), "", "", "",
                 f"RSS {fmt_mb(rss[0])}")
         for n in (2, 50):
             res.add("5", f"agent start-up, {n} signed bundles ({sets[n][1]} actions)", fmt_ms(times[n]),
                     f"empty {fmt_ms(base)}", "", "", f"+{fmt_ms(times[n] - base)} to verify+load; RSS {fmt_mb(rss[n])}")
+        for n in (0, 2, 50):
+            res.add("5", f"zumik-actions list (verify + dlopen + handshake), {n} bundles: wall / CPU",
+                    f"{fmt_ms(listed[n][0])} / {fmt_ms(listed[n][1])}")
         res.add("2", "idle RSS, fresh start, 2 shipped bundles", fmt_mb(rss[2]), "", "", "agent ≤ 25 MB",
                 verdict(rss[2] <= 25 * 1024))
     except BenchError as e:

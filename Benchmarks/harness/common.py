@@ -322,7 +322,7 @@ class Results:
     def markdown(self) -> str:
         head = ["#", "figure", "Zumik", "peer", "ratio", "aim", "verdict"]
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
-        for r in self.rows:
+        for r in sorted(self.rows, key=lambda r: r.section.split()[0]):  # stable: run order within a section
             cells = [r.section, r.figure, r.ours, r.peer, r.ratio, r.aim, r.verdict]
             lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
         return "\n".join(lines)

@@ -182,6 +182,21 @@ class BundleKit:
         return self.bundle_set(name, bundles), actions
 
 
+def actions_list_command(bins: Binaries, kit: BundleKit, bundles_dir: str) -> list[str]:
+    return [bins.actions, "list", "--bundles-dir", bundles_dir, "--trusted-keys-dir", kit.trusted_keys,
+            "--state-dir", kit.state, "--json"]
+
+
+def count_listed_actions(out: bytes) -> int:
+    try:
+        doc = json.loads(out)
+    except ValueError:
+        return -1
+    if isinstance(doc, dict):
+        doc = doc.get("actions", [])
+    return len(doc) if isinstance(doc, list) else -1
+
+
 # --------------------------------------------------------------------------- the agent
 
 
