@@ -86,6 +86,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (development only)")
     ap.add_argument("--out", help="write the markdown report here (e.g. Benchmarks/results/latest.md)")
     ap.add_argument("--build-seconds", type=float, default=None)
+    ap.add_argument("--label", help="a line saying what kind of run this is (e.g. development, debug build)")
     args = ap.parse_args()
 
     bins = zumik.Binaries.resolve(args.bin_dir, args.agent, args.monitor, args.actions, args.plugin_dir,
@@ -120,6 +121,7 @@ def main() -> int:
     lines = [
         "# Zumik ops benchmarks",
         "",
+    ] + ([f"> {args.label}", ""] if args.label else []) + [
         f"- date: {now}",
         f"- machine: {header_machine}",
         f"- commit: {commit()}",
