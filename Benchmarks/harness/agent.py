@@ -18,7 +18,7 @@ import time
 
 import zumik
 from common import (BenchError, Daemon, Results, TempDir, fmt_mb, fmt_ms, free_port, log, median, proc_status_kb,
-                    ratio, run_measured, verdict, wait_http, wait_port)
+                    ratio, run_measured, verdict, wait_port)
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ACTIONS = 16  # distinct /bin/true actions (own lock each): c1 cycles all, c8 thread t uses t and t+8

@@ -33,8 +33,12 @@ class _Server(ThreadingHTTPServer):
 
 
 class Service:
-    """A loopback HTTP service answering 200 "ok" until stop(); stop() closes the listening socket, so new
-    connections are refused (a dead process); start() listens again on the same port."""
+    """A loopback HTTP service answering 200 "ok" until stop().
+
+    stop("refuse") closes the listening socket: connections are refused, as when the process died.
+    stop("hang") stops accepting but keeps the socket: the kernel still completes handshakes into the backlog,
+    and the request is never answered, as when the process is wedged; a probe fails only at its timeout.
+    start() serves again on the same port."""
 
     def __init__(self, port: int | None = None):
         self.port = port or 0
@@ -43,6 +47,8 @@ class Service:
         self.start()
 
     def start(self) -> None:
+        if self.server is not None:
+            self.server.server_close()  # a hung socket: drop its backlog before listening anew
         class H(_Quiet):
             def do_GET(self):
                 self._send(200, b"ok\n", "text/plain")
@@ -61,11 +67,16 @@ class Service:
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
 
-    def stop(self) -> float:
-        """Stops answering; returns the monotonic time the listening socket was closed."""
-        self.server.shutdown()  # the serve loop ends (within its 50 ms poll)
-        self.server.server_close()  # from here on, connect() is refused
+    def stop(self, mode: str = "refuse") -> float:
+        """Stops answering; returns the monotonic time from which no request is answered."""
+        self.server.shutdown()  # the serve loop ends (within its 50 ms poll): nothing is accepted any more
+        if mode == "refuse":
+            self.server.server_close()  # from here on, connect() is refused
         return time.monotonic()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
 
     @property
     def url(self) -> str:

@@ -13,10 +13,9 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from common import BenchError, Daemon, TempDir, free_port, http_get, wait_http
+from common import BenchError, Daemon, TempDir, free_port, wait_http
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 AGENT_CATALOG_PATH = "/v1/actions"
