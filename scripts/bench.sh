@@ -4,19 +4,21 @@
 # Everything runs on loopback. Run as root on Debian 12 from the package root: bash scripts/bench.sh
 #   --skip-build         use the existing .build/release binaries
 #   --only 1,2,3,4,5     run only these sections (see Benchmarks/README.md)
-#   --docker             run the harness inside scripts/with-docker.sh (a throwaway Docker engine, loopback only)
+#   --no-docker          do not run the harness inside scripts/with-docker.sh. By default it does (when the engine
+#                        can be set up): a private network namespace (loopback only) with a throwaway Docker
+#                        engine, so the model-cost scenario's Docker actions read a real compose stack.
 #   anything else is passed to bench.py
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 
 build=1
-docker=0
+docker=1
 pass=()
 for a in "$@"; do
     case "$a" in
         --skip-build) build=0 ;;
-        --docker) docker=1 ;;
+        --no-docker) docker=0 ;;
         *) pass+=("$a") ;;
     esac
 done
@@ -39,6 +41,11 @@ fi
 python3 -c 'import tiktoken, bpe_openai, jsonschema' 2>/dev/null ||
     python3 -m pip install -q --disable-pip-version-check tiktoken bpe-openai jsonschema
 
+if [ "$docker" = 1 ] && ! { bash scripts/docker-setup.sh >/dev/null 2>&1 && command -v unshare >/dev/null; }; then
+    echo "bench: no Docker engine can be set up here: section 4's Docker actions will fail fast (see the report)"
+    docker=0
+fi
+
 build_seconds=()
 if [ "$build" = 1 ]; then
     echo "bench: swift build -c release (not part of the benchmark's time)"
@@ -56,8 +63,8 @@ fi
 
 cmd=(python3 Benchmarks/harness/bench.py --bin-dir .build/release --out Benchmarks/results/latest.md
     "${build_seconds[@]}" "${pass[@]}")
+# Bounded: the harness bounds every loop; the timeout is the backstop.
 if [ "$docker" = 1 ]; then
-    exec bash scripts/with-docker.sh "${cmd[@]}"
+    exec timeout --kill-after=30 900 bash scripts/with-docker.sh "${cmd[@]}"
 fi
-# Bounded: the harness bounds every loop; this is the backstop.
 exec timeout --kill-after=10 900 "${cmd[@]}"

@@ -16,6 +16,7 @@ Each body is also checked against the strict request schema with specs/validate.
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import hashlib
 import json
@@ -105,7 +106,81 @@ def validate(tmp: TempDir, reqs: list[dict]) -> tuple[int, list[str]]:
     return good, errors
 
 
-def run_scenario(tmp: TempDir, bins: zumik.Binaries, timeout_s: float = 150) -> FakeOpenAI:
+COMPOSE = """services:
+  api-core:
+    image: local/busybox:test
+    pull_policy: never
+    container_name: api-core
+    network_mode: host
+    init: true
+    restart: "no"
+    command:
+      - sh
+      - -c
+      - >-
+        i=0; while [ $$i -lt 60 ]; do
+        echo "$$(date -Iseconds) level=info msg=\\"connecting to postgres\\" host=127.0.0.1:5432 attempt=$$i";
+        i=$$((i+1)); done;
+        echo "$$(date -Iseconds) level=error msg=\\"FATAL: password authentication failed for user api (SQLSTATE 28P01)\\"";
+        exit 1
+  gateway:
+    image: local/busybox:test
+    pull_policy: never
+    container_name: gateway
+    network_mode: host
+    init: true
+    command: ["sh", "-c", "echo gateway ready; exec sleep 3600"]
+  nginx:
+    image: local/busybox:test
+    pull_policy: never
+    container_name: nginx
+    network_mode: host
+    init: true
+    command: ["sh", "-c", "echo nginx ready; exec sleep 3600"]
+"""
+
+
+@contextlib.contextmanager
+def docker_stack():
+    """Inside scripts/with-docker.sh (private mount and network namespaces, a throwaway engine): the shipped
+    manifests' compose file, /srv/zumik/docker-compose.yml, on a tmpfs over /srv that only this namespace sees,
+    with an api-core that logs and crash-exits (so no action heals it and every round is played), gateway and
+    nginx running. Elsewhere: nothing (the Docker actions then fail fast). Yields a description."""
+    host = os.environ.get("DOCKER_HOST", "")
+    if os.environ.get("_IN_DOCKER_NS") != "1" or not host.startswith("unix:///"):
+        yield None
+        return
+    if subprocess.run(["docker", "version"], capture_output=True, timeout=30).returncode != 0:
+        yield None
+        return
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "mode=0755,size=16m", "zumik-bench-srv", "/srv"], check=True,
+                   timeout=30)
+    compose = "/srv/zumik/docker-compose.yml"
+    try:
+        os.makedirs("/srv/zumik", mode=0o755)
+        with open(compose, "w") as f:
+            f.write(COMPOSE)
+        p = subprocess.run(["docker", "compose", "-f", compose, "up", "-d"], capture_output=True, timeout=120)
+        if p.returncode != 0:
+            raise BenchError(f"docker compose up: {p.stderr.decode(errors='replace')[-300:]}")
+        for _ in range(100):  # api-core logs and exits within a second
+            st = subprocess.run(["docker", "inspect", "-f", "{{.State.Status}}", "api-core"], capture_output=True,
+                                timeout=30).stdout.strip()
+            if st == b"exited":
+                break
+            time.sleep(0.1)
+        yield "a throwaway Docker engine with the compose stack (api-core crash-exits, gateway and nginx up)"
+    finally:
+        subprocess.run(["docker", "compose", "-f", compose, "down", "-t", "1"], capture_output=True, timeout=120)
+        subprocess.run(["umount", "/srv"], capture_output=True, timeout=30)
+
+
+def run_scenario(tmp: TempDir, bins: zumik.Binaries, timeout_s: float = 150) -> tuple[FakeOpenAI, str | None]:
+    with docker_stack() as stack:
+        return _scenario(tmp, bins, timeout_s), stack
+
+
+def _scenario(tmp: TempDir, bins: zumik.Binaries, timeout_s: float) -> FakeOpenAI:
     kit = zumik.BundleKit(tmp, bins)
     shipped_dir, n_actions = kit.shipped_bundles("shipped")
     # The shipped actions call /usr/bin/docker. They only ever reach the throwaway engine of
@@ -159,7 +234,7 @@ def measure(res: Results, bins: zumik.Binaries) -> None:
     try:
         enc = encoding()
         log("model cost: the monitor remediates through the agent; a scripted OpenAI stand-in records requests")
-        openai = run_scenario(tmp, bins)
+        openai, stack = run_scenario(tmp, bins)
         rounds: list[list[tuple[int, int]]] = [[]]
         for req, call in zip(openai.requests, openai.calls):
             rounds[-1].append(count_request(enc, req))
@@ -171,6 +246,21 @@ def measure(res: Results, bins: zumik.Binaries) -> None:
         tools_tokens = max(t for r in rounds for _, t in r)
         n_tools = max(len(q.get("tools") or []) for q in openai.requests)
         good, errors = validate(tmp, openai.requests)
+        last = openai.requests[-1]
+        parts: dict[str, int] = {}
+        for m in last.get("messages", []):
+            c = m.get("content")
+            text = c if isinstance(c, str) else json.dumps(c or "")
+            key = "tool results" if m.get("role") == "tool" else str(m.get("role"))
+            parts[key] = parts.get(key, 0) + len(enc.encode(text)) + (
+                len(enc.encode(json.dumps(m["tool_calls"]))) if m.get("tool_calls") else 0)
+        parts["tools"] = count_request(enc, last)[1]
+        res.notes.append("model cost: the last request's tokens by part: "
+                         + ", ".join(f"{k} {v}" for k, v in sorted(parts.items(), key=lambda kv: -kv[1])))
+        keep = os.environ.get("ZUMIK_BENCH_KEEP")
+        if keep:
+            with open(keep, "w") as f:
+                json.dump(openai.requests, f, indent=1)
         res.add("4", f"prompt tokens per remediation round (o200k_base; {len(rounds)} rounds, "
                 f"{len(openai.requests)} requests)", " / ".join(str(x) for x in per_round), "", "",
                 "≤ 3000 per round", verdict(max(per_round) <= 3000))
@@ -182,6 +272,9 @@ def measure(res: Results, bins: zumik.Binaries) -> None:
             for e in errors[:2]:
                 res.notes.append(f"model request schema error: {e}")
         res.notes.append("model calls played: " + ", ".join(openai.calls))
+        res.notes.append("model cost: the agent's Docker actions ran against "
+                         + (stack or "no Docker engine (they failed fast, so tool results were short error texts; "
+                                     "bench.sh runs this inside with-docker.sh when dockerd is installed)"))
     except BenchError as e:
         res.missing("4", "prompt tokens per round", str(e), aim="≤ 3000 per round")
     finally:

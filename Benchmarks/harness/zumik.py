@@ -320,7 +320,7 @@ def remediation_config(openai_base_url: str) -> str:
         "remediation:",
         f"  base_url: {_yaml_str(openai_base_url)}",
         "  model: gpt-4o-mini",
-        "  settle: 1000ms",
+        "  settle_seconds: 1",
     ]) + "\n"
 
 
