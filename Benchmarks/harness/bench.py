@@ -92,6 +92,9 @@ def main() -> int:
     bins = zumik.Binaries.resolve(args.bin_dir, args.agent, args.monitor, args.actions, args.plugin_dir,
                                   args.source_root)
     only = {s.strip() for s in args.only.split(",")}
+    if args.out and only != {"1", "2", "3", "4", "5"} and os.path.basename(args.out) == "latest.md":
+        # latest.md is the whole table; a partial run goes beside it and does not replace it.
+        args.out = os.path.join(os.path.dirname(args.out), "partial.md")
     res = Results()
     started = time.monotonic()
     header_machine = machine()
