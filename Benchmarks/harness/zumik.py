@@ -104,6 +104,19 @@ def patch_bundle_id(data: bytes, old: str, new: str) -> bytes:
     c = data.count(o + b"\0")
     data = data.replace(o + b"\0", n + b"\0")
     count += c
+    if count == 0 and 8 < len(o) <= 15:
+        # Last resort: the two halves materialised apart (e.g. by separate immediates); patch a tail that
+        # follows its head within 32 bytes.
+        head, tail_o, tail_n = o[:8], o[8:], n[8:]
+        buf = bytearray(data)
+        at = buf.find(head)
+        while at != -1:
+            t = buf.find(tail_o, at + 8, at + 8 + 32)
+            if t != -1:
+                buf[t:t + len(tail_o)] = tail_n
+                count += 1
+            at = buf.find(head, at + 1)
+        data = bytes(buf)
     if count == 0:
         raise BenchError(f"bundle id {old!r} not found in the plugin library")
     return data
