@@ -19,6 +19,8 @@ let package = Package(
         // Action bundles: loaded by the agent with dlopen, never linked into it.
         .library(name: "DockerActions", type: .dynamic, targets: ["DockerActions"]),
         .library(name: "NginxActions", type: .dynamic, targets: ["NginxActions"]),
+        // The template for a third bundle (docs/adding-a-bundle.md); not part of the shipped allowlist.
+        .library(name: "TemplateActions", type: .dynamic, targets: ["TemplateActions"]),
         // Test-only bundle with a deliberately wrong ABI version.
         .library(name: "WrongABIPlugin", type: .dynamic, targets: ["WrongABIPlugin"]),
     ],
@@ -76,6 +78,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -103,6 +106,8 @@ let package = Package(
                 "AgentHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -119,8 +124,10 @@ let package = Package(
             name: "ZumikActions",
             dependencies: [
                 "ActionKit",
+                "ActionPluginKit",
                 "AgentHost",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -138,6 +145,13 @@ let package = Package(
             name: "NginxActions",
             dependencies: ["ActionPluginKit", "CActionABI"],
             path: "Plugins/NginxActions",
+            exclude: ["manifest.json"],
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "TemplateActions",
+            dependencies: ["ActionPluginKit", "CActionABI"],
+            path: "Plugins/TemplateActions",
             exclude: ["manifest.json"],
             swiftSettings: swiftSettings
         ),

@@ -43,7 +43,7 @@ typedef struct zumik_action_table {
     /// sizeof(zumik_action_table) as the plugin was compiled.
     uint32_t struct_size;
     uint32_t reserved;
-    /// e.g. "zumik-abi/1;swift/6.3;x86_64-linux". Static storage.
+    /// e.g. "zumik-abi/1;swift/6.3.1;linux-x86_64" (BundleABI.buildSignature). Static storage.
     const char *_Nonnull build_signature;
     /// The bundle id this library belongs to; must equal the signed manifest's. Static storage.
     const char *_Nonnull bundle_id;

@@ -1,0 +1,39 @@
+// Spawning an action's command: the ops-agent's runner uses these from Swift.
+#ifndef ZUMIK_SPAWN_H
+#define ZUMIK_SPAWN_H
+
+#include <sys/types.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Spawns `path` with exactly `argv` and `envp` (both NULL-terminated), no shell, in a new
+/// process group of its own (pgid == pid), with default signal dispositions and an empty
+/// signal mask, working directory "/", stdin from /dev/null, stdout and stderr on the given
+/// descriptors, and every other descriptor closed.
+/// Returns 0 and sets *pid, or an errno value.
+int zumik_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
+                pid_t *pid);
+
+/// pipe2(fds, O_CLOEXEC). 0, or -1 with errno set.
+int zumik_pipe_cloexec(int fds[2]);
+
+/// Makes this process a child subreaper (PR_SET_CHILD_SUBREAPER), so that orphans of an action's
+/// process group are reparented here and can be reaped. 0, or -1 with errno set.
+int zumik_become_subreaper(void);
+
+/// lstat(2) reduced to what the safe-path checks need. 0, or -1 with errno set.
+int zumik_lstat(const char *path, unsigned int *mode, unsigned int *uid);
+
+/// pidfd_open(2): a descriptor that polls readable when the process exits. -1 with errno set
+/// where the kernel lacks it.
+int zumik_pidfd_open(pid_t pid);
+
+/// 1 if `pid` has exited (without reaping it: WNOWAIT), 0 if it is still running, -1 on error.
+int zumik_has_exited(pid_t pid);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

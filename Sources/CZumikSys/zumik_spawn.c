@@ -1,0 +1,75 @@
+#define _GNU_SOURCE
+#include "zumik_spawn.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int zumik_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
+                pid_t *pid) {
+    posix_spawn_file_actions_t actions;
+    posix_spawnattr_t attr;
+    int rc = posix_spawn_file_actions_init(&actions);
+    if (rc != 0) return rc;
+    rc = posix_spawnattr_init(&attr);
+    if (rc != 0) {
+        posix_spawn_file_actions_destroy(&actions);
+        return rc;
+    }
+
+    sigset_t all, none;
+    sigfillset(&all);
+    sigemptyset(&none);
+    short flags = POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+    if ((rc = posix_spawnattr_setflags(&attr, flags)) != 0) goto out;
+    if ((rc = posix_spawnattr_setpgroup(&attr, 0)) != 0) goto out;
+    if ((rc = posix_spawnattr_setsigdefault(&attr, &all)) != 0) goto out;
+    if ((rc = posix_spawnattr_setsigmask(&attr, &none)) != 0) goto out;
+
+    if ((rc = posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)) != 0) goto out;
+    if ((rc = posix_spawn_file_actions_adddup2(&actions, stdout_fd, 1)) != 0) goto out;
+    if ((rc = posix_spawn_file_actions_adddup2(&actions, stderr_fd, 2)) != 0) goto out;
+    if ((rc = posix_spawn_file_actions_addchdir_np(&actions, "/")) != 0) goto out;
+    if ((rc = posix_spawn_file_actions_addclosefrom_np(&actions, 3)) != 0) goto out;
+
+    rc = posix_spawn(pid, path, &actions, &attr, argv, envp);
+out:
+    posix_spawnattr_destroy(&attr);
+    posix_spawn_file_actions_destroy(&actions);
+    return rc;
+}
+
+int zumik_pipe_cloexec(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int zumik_become_subreaper(void) { return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); }
+
+int zumik_lstat(const char *path, unsigned int *mode, unsigned int *uid) {
+    struct stat info;
+    if (lstat(path, &info) != 0) return -1;
+    *mode = (unsigned int)info.st_mode;
+    *uid = (unsigned int)info.st_uid;
+    return 0;
+}
+
+int zumik_pidfd_open(pid_t pid) {
+#ifdef SYS_pidfd_open
+    return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+int zumik_has_exited(pid_t pid) {
+    siginfo_t info;
+    memset(&info, 0, sizeof info);
+    if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
+    return info.si_pid != 0 ? 1 : 0;
+}

@@ -1,0 +1,485 @@
+import ActionKit
+import Foundation
+import Yams
+
+/// Reads `MonitorConfig` from YAML and the environment. Unknown keys are errors; every error names the file,
+/// the key path and the problem, and validation reports all errors it finds, not just the first.
+///
+/// Top-level keys: `interval`, `confirmation_delay`, `failure_threshold`, `success_threshold`,
+/// `degraded_threshold_ms`, `cert_warning_days`, `max_in_flight`, `store_path`, `control` (`listen`),
+/// `discord` (`retry_base_ms`, `retry_max_ms`), `hosts` (map name → `url_env`, `token_env`),
+/// `remediation` (free-form, issue 5), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
+/// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`).
+/// Durations are `500ms`, `10s`, `5m`, `1h` or a number of seconds.
+public enum ConfigLoader {
+    /// Loads and validates `path` with secrets from `environment`.
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(ConfigErrors) -> MonitorConfig
+    {
+        let file = (path as NSString).lastPathComponent
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigErrors([ConfigError(file: file, path: "", problem: "cannot read file at \(path)")])
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ConfigErrors([ConfigError(file: file, path: "", problem: "not UTF-8 text")])
+        }
+        var config = try parse(yaml: text, file: file, environment: environment)
+        if !config.storePath.hasPrefix("/") {
+            let dir = ((path as NSString).deletingLastPathComponent as NSString)
+            config.storePath = dir.appendingPathComponent(config.storePath)
+        }
+        return config
+    }
+
+    /// Parses YAML text; `file` names the source in errors.
+    public static func parse(yaml: String, file: String, environment: [String: String]) throws(ConfigErrors)
+        -> MonitorConfig
+    {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: yaml)
+        } catch {
+            var where_ = ""
+            if let yamlError = error as? YamlError, case .scanner(_, let problem, let mark, _) = yamlError {
+                where_ = "line \(mark.line), column \(mark.column): \(problem)"
+            } else if let yamlError = error as? YamlError, case .parser(_, let problem, let mark, _) = yamlError {
+                where_ = "line \(mark.line), column \(mark.column): \(problem)"
+            } else {
+                where_ = "\(error)"
+            }
+            throw ConfigErrors([ConfigError(file: file, path: "", problem: "invalid YAML: \(where_)")])
+        }
+        var reader = Reader(file: file)
+        let config = reader.read(root: root, environment: environment)
+        if !reader.errors.isEmpty { throw ConfigErrors(reader.errors) }
+        return config
+    }
+}
+
+/// `^[a-z0-9][a-z0-9._-]{0,63}$`
+private func isValidName(_ s: String) -> Bool {
+    guard let first = s.unicodeScalars.first, s.unicodeScalars.count <= 64 else { return false }
+    let lowerDigit = { (c: Unicode.Scalar) in ("a"..."z").contains(c) || ("0"..."9").contains(c) }
+    return lowerDigit(first) && s.unicodeScalars.allSatisfy { lowerDigit($0) || $0 == "." || $0 == "_" || $0 == "-" }
+}
+
+/// `^[A-Z_][A-Z0-9_]{0,127}$`
+private func isValidEnvName(_ s: String) -> Bool {
+    guard let first = s.unicodeScalars.first, s.unicodeScalars.count <= 128 else { return false }
+    return (("A"..."Z").contains(first) || first == "_")
+        && s.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
+}
+
+private struct Reader {
+    let file: String
+    var errors: [ConfigError] = []
+
+    init(file: String) { self.file = file }
+
+    mutating func fail(_ path: String, _ problem: String) {
+        errors.append(ConfigError(file: file, path: path, problem: problem))
+    }
+
+    /// The entries of a mapping, rejecting unknown and duplicate keys.
+    mutating func mapping(_ node: Node, at path: String, allowed: Set<String>) -> [String: Node]? {
+        guard case .mapping(let mapping) = node else {
+            fail(path, "expected a mapping")
+            return nil
+        }
+        var out: [String: Node] = [:]
+        for (keyNode, value) in mapping {
+            guard let key = keyNode.string else {
+                fail(path, "keys must be strings")
+                continue
+            }
+            let keyPath = path.isEmpty ? key : "\(path).\(key)"
+            if !allowed.contains(key) {
+                fail(keyPath, "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
+                continue
+            }
+            if out[key] != nil {
+                fail(keyPath, "duplicate key")
+                continue
+            }
+            out[key] = value
+        }
+        return out
+    }
+
+    mutating func string(_ node: Node?, at path: String) -> String? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, node.tag.description != Tag.Name.null.rawValue else {
+            fail(path, "expected a string")
+            return nil
+        }
+        return scalar.string
+    }
+
+    mutating func int(_ node: Node?, at path: String, range: ClosedRange<Int>) -> Int? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
+            fail(path, "expected an integer")
+            return nil
+        }
+        guard range.contains(value) else {
+            fail(path, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
+            return nil
+        }
+        return value
+    }
+
+    mutating func bool(_ node: Node?, at path: String) -> Bool? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            fail(path, "expected true or false")
+            return nil
+        }
+        switch scalar.string.lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default:
+            fail(path, "expected true or false, got \"\(scalar.string)\"")
+            return nil
+        }
+    }
+
+    /// `500ms`, `10s`, `5m`, `1h` or a plain number of seconds; `allowZero` for durations that `0` disables.
+    mutating func duration(_ node: Node?, at path: String, allowZero: Bool = false) -> Duration? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node else {
+            fail(path, "expected a duration such as 10s, 500ms or 5m")
+            return nil
+        }
+        let text = scalar.string.trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
+        var seconds: Double?
+        if let plain = Double(text) {
+            seconds = plain
+        } else {
+            for (suffix, factor) in units where text.hasSuffix(suffix) {
+                if let number = Double(text.dropLast(suffix.count)) {
+                    seconds = number * factor
+                    break
+                }
+            }
+        }
+        guard let seconds, seconds.isFinite else {
+            fail(path, "expected a duration such as 10s, 500ms or 5m, got \"\(text)\"")
+            return nil
+        }
+        guard seconds > 0 || (allowZero && seconds == 0) else {
+            fail(path, "must be greater than zero")
+            return nil
+        }
+        guard seconds <= 86_400 else {
+            fail(path, "must be at most 24h")
+            return nil
+        }
+        return .milliseconds(Int64((seconds * 1000).rounded()))
+    }
+
+    func json(_ node: Node) -> JSONValue {
+        switch node {
+        case .scalar(let scalar):
+            if node.tag.description == Tag.Name.null.rawValue { return .null }
+            if let b = node.bool, scalar.style == .plain { return .bool(b) }
+            if let i = node.int, scalar.style == .plain { return .number(Double(i)) }
+            if let f = node.float, scalar.style == .plain { return .number(f) }
+            return .string(scalar.string)
+        case .mapping(let mapping):
+            var object: [String: JSONValue] = [:]
+            for (key, value) in mapping { object[key.string ?? ""] = json(value) }
+            return .object(object)
+        case .sequence(let sequence):
+            return .array(sequence.map { json($0) })
+        case .alias:
+            return .null
+        }
+    }
+
+    mutating func read(root: Node?, environment: [String: String]) -> MonitorConfig {
+        var config = MonitorConfig()
+        guard let root else {
+            fail("", "the file is empty; at least `properties` is required")
+            return config
+        }
+        let topKeys: Set<String> = [
+            "interval", "confirmation_delay", "failure_threshold", "success_threshold", "degraded_threshold_ms",
+            "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
+            "properties",
+        ]
+        guard let top = mapping(root, at: "", allowed: topKeys) else { return config }
+        if let v = duration(top["interval"], at: "interval") { config.interval = v }
+        if let node = top["confirmation_delay"] {
+            if case .scalar(let s) = node, ["false", "off", "no"].contains(s.string.lowercased()) {
+                config.confirmationDelay = nil
+            } else if let v = duration(node, at: "confirmation_delay", allowZero: true) {
+                config.confirmationDelay = v == .zero ? nil : v
+            }
+        }
+        if let v = int(top["failure_threshold"], at: "failure_threshold", range: 2...100) {
+            config.failureThreshold = v
+        }
+        if let v = int(top["success_threshold"], at: "success_threshold", range: 1...100) {
+            config.successThreshold = v
+        }
+        if let v = int(top["degraded_threshold_ms"], at: "degraded_threshold_ms", range: 1...600_000) {
+            config.degradedThresholdMs = v
+        }
+        if let v = int(top["cert_warning_days"], at: "cert_warning_days", range: 0...3650) {
+            config.certWarningDays = v
+        }
+        if let v = int(top["max_in_flight"], at: "max_in_flight", range: 1...10_000) { config.maxInFlight = v }
+        if let v = string(top["store_path"], at: "store_path") {
+            if v.isEmpty { fail("store_path", "must not be empty") } else { config.storePath = v }
+        }
+        if let node = top["control"], let control = mapping(node, at: "control", allowed: ["listen"]) {
+            if let listen = string(control["listen"], at: "control.listen") {
+                if let (host, port) = Self.hostPort(listen) {
+                    config.controlHost = host
+                    config.controlPort = port
+                } else {
+                    fail("control.listen", "expected HOST:PORT such as 127.0.0.1:9464, got \"\(listen)\"")
+                }
+            }
+        }
+        if let node = top["discord"],
+            let discord = mapping(node, at: "discord", allowed: ["retry_base_ms", "retry_max_ms"])
+        {
+            if let v = int(discord["retry_base_ms"], at: "discord.retry_base_ms", range: 1...3_600_000) {
+                config.retryBase = .milliseconds(v)
+            }
+            if let v = int(discord["retry_max_ms"], at: "discord.retry_max_ms", range: 1...86_400_000) {
+                config.retryMax = .milliseconds(v)
+            }
+        }
+        if let node = top["remediation"] { config.remediation = json(node) }
+        config.secrets = readSecrets(environment)
+        config.hosts = readHosts(top["hosts"], environment: environment)
+        config.properties = readProperties(top["properties"], config: config)
+        return config
+    }
+
+    static func hostPort(_ text: String) -> (String, Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    mutating func readSecrets(_ env: [String: String]) -> Secrets {
+        var secrets = Secrets()
+        func value(_ name: String) -> String? {
+            guard let v = env[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
+            return v
+        }
+        if let url = value("DISCORD_WEBHOOK_URL") {
+            if let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme?.lowercased() ?? ""),
+                parsed.host != nil
+            {
+                secrets.discordWebhookURL = Secret(url)
+            } else {
+                errors.append(
+                    ConfigError(file: "environment", path: "DISCORD_WEBHOOK_URL", problem: "not an http(s) URL")
+                )
+            }
+        }
+        if let id = value("DISCORD_ALERT_USER_ID") {
+            if id.count <= 20, id.allSatisfy({ $0.isASCII && $0.isNumber }) {
+                secrets.discordAlertUserID = id
+            } else {
+                errors.append(
+                    ConfigError(
+                        file: "environment",
+                        path: "DISCORD_ALERT_USER_ID",
+                        problem: "must be a numeric Discord user id"
+                    )
+                )
+            }
+        }
+        if let token = value("CONTROL_TOKEN") {
+            if token.count >= 16 {
+                secrets.controlToken = Secret(token)
+            } else {
+                errors.append(
+                    ConfigError(file: "environment", path: "CONTROL_TOKEN", problem: "must be at least 16 characters")
+                )
+            }
+        }
+        if let key = value("SEPARATE_OPENAI_KEY") { secrets.openAIKey = Secret(key) }
+        if let rounds = value("MAX_REMEDIATION_ROUNDS") {
+            if let n = Int(rounds), (0...20).contains(n) {
+                secrets.maxRemediationRounds = n
+            } else {
+                errors.append(
+                    ConfigError(
+                        file: "environment",
+                        path: "MAX_REMEDIATION_ROUNDS",
+                        problem: "must be an integer between 0 and 20"
+                    )
+                )
+            }
+        }
+        return secrets
+    }
+
+    mutating func readHosts(_ node: Node?, environment: [String: String]) -> [String: HostConfig] {
+        var hosts: [String: HostConfig] = [:]
+        var reported: Set<String> = []
+        func resolve(_ host: inout HostConfig) {
+            if let url = environment[host.urlEnv], !url.isEmpty {
+                if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
+                    parsed.host?.isEmpty == false
+                {
+                    host.url = url
+                } else if reported.insert(host.urlEnv).inserted {
+                    errors.append(ConfigError(file: "environment", path: host.urlEnv, problem: "not an http(s) URL"))
+                }
+            }
+            if let token = environment[host.tokenEnv], !token.isEmpty { host.token = Secret(token) }
+        }
+        var defaultHost = HostConfig(name: "default", urlEnv: "OPS_AGENT_URL", tokenEnv: "OPS_AGENT_TOKEN")
+        resolve(&defaultHost)
+        hosts["default"] = defaultHost
+        guard let node else { return hosts }
+        guard case .mapping(let hostMap) = node else {
+            fail("hosts", "expected a mapping of host name to {url_env, token_env}")
+            return hosts
+        }
+        for (keyNode, value) in hostMap {
+            guard let name = keyNode.string, isValidName(name) else {
+                fail("hosts", "host names must match [a-z0-9][a-z0-9._-]*, got \"\(keyNode.string ?? "?")\"")
+                continue
+            }
+            let path = "hosts.\(name)"
+            guard let entry = mapping(value, at: path, allowed: ["url_env", "token_env"]) else { continue }
+            var host = HostConfig(name: name, urlEnv: "OPS_AGENT_URL", tokenEnv: "OPS_AGENT_TOKEN")
+            for (key, keyPath) in [("url_env", "\(path).url_env"), ("token_env", "\(path).token_env")] {
+                guard let v = string(entry[key], at: keyPath) else {
+                    if entry[key] == nil { fail(keyPath, "required") }
+                    continue
+                }
+                guard isValidEnvName(v) else {
+                    fail(keyPath, "must be an environment variable name such as OPS_AGENT_URL")
+                    continue
+                }
+                if key == "url_env" { host.urlEnv = v } else { host.tokenEnv = v }
+            }
+            resolve(&host)
+            hosts[name] = host
+        }
+        return hosts
+    }
+
+    mutating func readProperties(_ node: Node?, config: MonitorConfig) -> [PropertyConfig] {
+        guard let node else {
+            fail("properties", "required: the list of properties to watch")
+            return []
+        }
+        guard case .sequence(let sequence) = node else {
+            fail("properties", "expected a list")
+            return []
+        }
+        if sequence.isEmpty { fail("properties", "must list at least one property") }
+        let keys: Set<String> = [
+            "name", "url", "method", "expected_status", "body_contains", "timeout", "degraded_ms", "alert_only",
+            "host", "service", "ca_file",
+        ]
+        var out: [PropertyConfig] = []
+        var seen: [String: Int] = [:]
+        for (index, item) in sequence.enumerated() {
+            let path = "properties[\(index)]"
+            guard let entry = mapping(item, at: path, allowed: keys) else { continue }
+            let errorCount = errors.count
+            var property = PropertyConfig(name: "", url: "", degradedMs: config.degradedThresholdMs)
+            if let name = string(entry["name"], at: "\(path).name") {
+                if !isValidName(name) {
+                    fail("\(path).name", "must match ^[a-z0-9][a-z0-9._-]{0,63}$, got \"\(name)\"")
+                } else if let first = seen[name] {
+                    fail("\(path).name", "duplicate name \"\(name)\" (also properties[\(first)])")
+                } else {
+                    seen[name] = index
+                    property.name = name
+                }
+            } else if entry["name"] == nil {
+                fail("\(path).name", "required")
+            }
+            if let url = string(entry["url"], at: "\(path).url") {
+                if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
+                    let host = parsed.host, !host.isEmpty, parsed.user == nil, parsed.password == nil
+                {
+                    property.url = url
+                } else {
+                    fail("\(path).url", "not an http(s) URL with a host (and no credentials): \"\(url)\"")
+                }
+            } else if entry["url"] == nil {
+                fail("\(path).url", "required")
+            }
+            if let method = string(entry["method"], at: "\(path).method") {
+                let allowed = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+                if allowed.contains(method.uppercased()) {
+                    property.method = method.uppercased()
+                } else {
+                    fail("\(path).method", "must be one of \(allowed.joined(separator: ", ")), got \"\(method)\"")
+                }
+            }
+            if let statusNode = entry["expected_status"] {
+                let statusPath = "\(path).expected_status"
+                var codes: [Int] = []
+                switch statusNode {
+                case .sequence(let list):
+                    if list.isEmpty { fail(statusPath, "must not be empty") }
+                    for (i, code) in list.enumerated() {
+                        if let c = int(code, at: "\(statusPath)[\(i)]", range: 100...599) { codes.append(c) }
+                    }
+                default:
+                    if let c = int(statusNode, at: statusPath, range: 100...599) { codes.append(c) }
+                }
+                if !codes.isEmpty { property.expectedStatus = codes }
+            }
+            if let body = string(entry["body_contains"], at: "\(path).body_contains") {
+                if body.isEmpty {
+                    fail("\(path).body_contains", "must not be empty")
+                } else {
+                    property.bodyContains = body
+                }
+            }
+            if let t = duration(entry["timeout"], at: "\(path).timeout") {
+                if t > .seconds(300) { fail("\(path).timeout", "must be at most 300s") } else { property.timeout = t }
+            }
+            if let d = int(entry["degraded_ms"], at: "\(path).degraded_ms", range: 1...600_000) {
+                property.degradedMs = d
+            }
+            if let a = bool(entry["alert_only"], at: "\(path).alert_only") { property.alertOnly = a }
+            if let host = string(entry["host"], at: "\(path).host") {
+                if config.hosts[host] == nil {
+                    fail("\(path).host", "unknown host \"\(host)\" (define it under hosts, or use default)")
+                } else {
+                    property.host = host
+                }
+            }
+            if let service = string(entry["service"], at: "\(path).service") {
+                if !isValidName(service) {
+                    fail("\(path).service", "must match ^[a-z0-9][a-z0-9._-]{0,63}$, got \"\(service)\"")
+                } else {
+                    property.service = service
+                }
+            }
+            if let ca = string(entry["ca_file"], at: "\(path).ca_file") {
+                if FileManager.default.isReadableFile(atPath: ca) {
+                    property.caFile = ca
+                } else {
+                    fail("\(path).ca_file", "cannot read \"\(ca)\"")
+                }
+            }
+            if !property.alertOnly, property.host != nil, property.service == nil {
+                fail("\(path).service", "required when a property has a host and is not alert_only")
+            }
+            if errors.count == errorCount { out.append(property) }
+        }
+        return out
+    }
+}

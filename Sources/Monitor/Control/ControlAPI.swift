@@ -1,0 +1,139 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import Prometheus
+
+/// The control API (Hummingbird):
+/// - `GET /healthz` (open): `{"status":"ok"}`;
+/// - `GET /v1/status`: every property's state, last probe timings, open incident;
+/// - `POST /v1/check`: run a cycle now, answer its results;
+/// - `POST /v1/properties/{name}/silence` with `{"until": "<ISO 8601>"}`, `DELETE` to unsilence;
+/// - `GET /metrics`: Prometheus text.
+///
+/// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time).
+/// Without `CONTROL_TOKEN` the API is unauthenticated and therefore may only listen on a loopback address
+/// (`ControlAPI.checkListenAddress` refuses anything else at startup).
+public enum ControlAPI {
+    public static func router(
+        monitor: MonitorService,
+        token: Secret?,
+        registry: PrometheusCollectorRegistry
+    ) -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get("/healthz") { _, _ in Health_(status: "ok") }
+        let guarded = router.group().add(middleware: BearerAuth(token: token))
+        guarded.get("/v1/status") { _, _ in
+            try monitor.status()
+        }
+        guarded.post("/v1/check") { _, _ in
+            CheckReport(results: await monitor.checkNow())
+        }
+        guarded.post("/v1/properties/:name/silence") { request, context in
+            let name = try context.parameters.require("name")
+            guard monitor.config.property(named: name) != nil else {
+                throw HTTPError(.notFound, message: "unknown property \"\(name)\"")
+            }
+            let body: SilenceRequest
+            do {
+                body = try await request.decode(as: SilenceRequest.self, context: context)
+            } catch {
+                throw HTTPError(.badRequest, message: "body must be {\"until\": \"<ISO 8601 date-time>\"}")
+            }
+            guard let until = parseISO8601(body.until) else {
+                throw HTTPError(.badRequest, message: "until: not an ISO 8601 date-time: \"\(body.until.prefix(64))\"")
+            }
+            guard until > Date() else { throw HTTPError(.badRequest, message: "until: must be in the future") }
+            try await monitor.silence(name, until: until)
+            return SilenceReply(name: name, silencedUntil: until)
+        }
+        guarded.delete("/v1/properties/:name/silence") { _, context in
+            let name = try context.parameters.require("name")
+            guard monitor.config.property(named: name) != nil else {
+                throw HTTPError(.notFound, message: "unknown property \"\(name)\"")
+            }
+            await monitor.unsilence(name)
+            return SilenceReply(name: name, silencedUntil: nil)
+        }
+        guarded.get("/metrics") { _, _ in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+            )
+        }
+        return router
+    }
+
+    /// Refuses a non-loopback listen address when no token is configured.
+    public static func checkListenAddress(host: String, token: Secret?) throws(ConfigError) {
+        guard token == nil else { return }
+        let loopback = host == "localhost" || host == "::1" || host.hasPrefix("127.")
+        if !loopback {
+            throw ConfigError(
+                file: "environment",
+                path: "CONTROL_TOKEN",
+                problem: "required when control.listen is not a loopback address (\(host))"
+            )
+        }
+    }
+
+    static func parseISO8601(_ text: String) -> Date? {
+        let formatter = ISO8601DateFormatter()
+        if let date = formatter.date(from: text) { return date }
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.date(from: text)
+    }
+
+    struct Health_: ResponseEncodable { var status: String }
+
+    struct CheckReport: ResponseEncodable { var results: [ProbeResult] }
+
+    struct SilenceRequest: Decodable { var until: String }
+
+    struct SilenceReply: ResponseEncodable {
+        var name: String
+        var silencedUntil: Date?
+        enum CodingKeys: String, CodingKey {
+            case name
+            case silencedUntil = "silenced_until"
+        }
+    }
+}
+
+extension StatusReport: ResponseEncodable {}
+
+/// `Authorization: Bearer <token>`, compared in constant time. A nil token lets everything through (the API is
+/// then bound to loopback only).
+struct BearerAuth<Context: RequestContext>: RouterMiddleware {
+    let token: Secret?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard let token else { return try await next(request, context) }
+        let header = request.headers[.authorization] ?? ""
+        let prefix = "Bearer "
+        guard header.hasPrefix(prefix),
+            Self.constantTimeEqual(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.value.utf8))
+        else {
+            throw HTTPError(
+                .unauthorized,
+                headers: [.wwwAuthenticate: "Bearer"],
+                message: "missing or wrong bearer token"
+            )
+        }
+        return try await next(request, context)
+    }
+
+    /// Compares every byte regardless of where the first difference is; the length is not secret.
+    static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
+        var difference = UInt8(truncatingIfNeeded: a.count ^ b.count)
+        for i in 0..<max(a.count, b.count) {
+            let x = i < a.count ? a[i] : 0
+            let y = i < b.count ? b[i] : 0
+            difference |= x ^ y
+        }
+        return difference == 0 && a.count == b.count
+    }
+}

@@ -1,0 +1,69 @@
+public import ActionKit
+import Foundation
+
+/// The catalog as strict OpenAI function tools, and the leash's check of a model's tool call.
+public enum RemediationTools {
+    /// The tool the model calls to give up and page the on-call human.
+    public static let escalateToolName = "escalate_to_human"
+    /// Longest `reason` passed on (the agent accepts 500 characters).
+    public static let maxReasonLength = 500
+
+    /// One strict function tool per action, described by its kind, title and description, with a
+    /// single required `reason` parameter; plus `escalate_to_human`.
+    public static func tools(for actions: [AgentAPI.CatalogAction]) -> [OpenAIChat.Tool] {
+        OpenAITools.render(actions).map {
+            OpenAIChat.Tool(
+                name: $0.function.name,
+                description: $0.function.description,
+                parameters: $0.function.parameters,
+                strict: $0.function.strict
+            )
+        } + [
+            OpenAIChat.Tool(
+                name: escalateToolName,
+                description:
+                    "Give up on automation and page the on-call human, when no offered action can fix the problem.",
+                parameters: reasonParameters("What you found and why a human is needed.")
+            )
+        ]
+    }
+
+    static func reasonParameters(_ description: String) -> JSONValue {
+        .object([
+            "type": .string("object"),
+            "properties": .object([
+                "reason": .object(["type": .string("string"), "description": .string(description)])
+            ]),
+            "required": .array([.string("reason")]),
+            "additionalProperties": .bool(false),
+        ])
+    }
+
+    /// The `reason` of a tool call's JSON arguments, or why they are malformed: they must be an
+    /// object with exactly one non-empty string key `reason`. Long reasons are cut, not refused.
+    public static func reason(fromArguments arguments: String) -> Result<String, ArgumentError> {
+        guard let data = arguments.data(using: .utf8),
+            let value = try? JSONDecoder().decode(JSONValue.self, from: data)
+        else { return .failure(ArgumentError(message: "arguments are not JSON")) }
+        guard case .object(let object) = value else {
+            return .failure(ArgumentError(message: "arguments are not a JSON object"))
+        }
+        guard let field = object["reason"] else {
+            return .failure(ArgumentError(message: "arguments have no \"reason\""))
+        }
+        guard case .string(let reason) = field else {
+            return .failure(ArgumentError(message: "\"reason\" is not a string"))
+        }
+        let extra = object.keys.filter { $0 != "reason" }.sorted()
+        guard extra.isEmpty else {
+            return .failure(ArgumentError(message: "unexpected argument keys \(extra.joined(separator: ", "))"))
+        }
+        let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { return .failure(ArgumentError(message: "\"reason\" is empty")) }
+        return .success(String(trimmed.prefix(maxReasonLength)))
+    }
+
+    public struct ArgumentError: Error, Sendable, Hashable {
+        public var message: String
+    }
+}

@@ -1,0 +1,320 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// The monitor loop: probes every property each `interval` (concurrently; the transport caps transfers in
+/// flight), runs the early confirmation probe the debounce asks for, records every result in the store (which
+/// writes alerts to the outbox in the same transaction), wakes the sender, ends expired silences and hands
+/// confirmed-down incidents of remediable properties to the `IncidentResponder` (see `IncidentResponder.swift`).
+public final class MonitorService: Service, PropertyReprober {
+    public let config: MonitorConfig
+    public let store: MonitorStore
+    public let outbox: AlertOutbox
+    let prober: Prober
+    let transport: any HTTPTransport
+    let responder: any IncidentResponder
+    let metrics: MonitorMetrics
+    let logger: Logger
+    let now: @Sendable () -> Date
+    let clock: any Clock<Duration>
+    let policy: Debounce.Policy
+
+    private struct Schedule {
+        var nextDue: [String: Date] = [:]
+        var responding: Set<Int64> = []
+        /// Active silences, mirrored from the store so the loop need not read every state each tick.
+        var silences: [String: Date] = [:]
+    }
+
+    private let schedule = Mutex(Schedule())
+    private let wake = WakeSignal()
+    private let responses: AsyncStream<IncidentContext>
+    private let responseQueue: AsyncStream<IncidentContext>.Continuation
+
+    public init(
+        config: MonitorConfig,
+        store: MonitorStore,
+        transport: any HTTPTransport,
+        outbox: AlertOutbox,
+        responder: any IncidentResponder = NoIncidentResponder(),
+        metrics: MonitorMetrics = MonitorMetrics(),
+        logger: Logger,
+        now: @escaping @Sendable () -> Date = Date.init,
+        clock: any Clock<Duration> = ContinuousClock()
+    ) {
+        self.clock = clock
+        self.config = config
+        self.store = store
+        self.transport = transport
+        self.outbox = outbox
+        self.responder = responder
+        self.metrics = metrics
+        self.logger = logger
+        self.now = now
+        self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
+        self.policy = Debounce.Policy(
+            failureThreshold: config.failureThreshold,
+            successThreshold: config.successThreshold,
+            confirmationDelay: config.confirmationDelay
+        )
+        (responses, responseQueue) = AsyncStream.makeStream(of: IncidentContext.self)
+    }
+
+    public func run() async throws {
+        if let open = try? store.openIncidentCount() { metrics.openIncidents(open) }
+        if let states = try? store.allStates() {
+            schedule.withLock { s in
+                for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
+            }
+        }
+        await resumeOpenIncidents()
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await cancelWhenGracefulShutdown { await self.loop() }
+                self.responseQueue.finish()
+            }
+            for await context in responses {
+                group.addTask { await self.respond(context) }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func loop() async {
+        while !Task.isCancelled {
+            let start = now()
+            await endExpiredSilences(now: start)
+            let due = duePropertiesAndReschedule(now: start)
+            if !due.isEmpty { _ = await probeAndRecord(due) }
+            let next = schedule.withLock { $0.nextDue.values.min() } ?? start.addingTimeInterval(1)
+            let wait = min(max(next.timeIntervalSince(now()), 0.001), 1)
+            await wake.wait(timeout: .milliseconds(Int64(wait * 1000)), clock: clock)
+        }
+    }
+
+    /// Properties due at `now`; each gets its next regular due time (a confirmation may pull it earlier).
+    private func duePropertiesAndReschedule(now: Date) -> [PropertyConfig] {
+        schedule.withLock { s in
+            var due: [PropertyConfig] = []
+            for property in config.properties {
+                let next = s.nextDue[property.name] ?? now
+                if next <= now {
+                    due.append(property)
+                    s.nextDue[property.name] = now.addingTimeInterval(config.interval.timeInterval)
+                }
+            }
+            return due
+        }
+    }
+
+    /// Runs one cycle over every property now ("check now", the `check` command). Returns results in
+    /// configuration order.
+    public func checkNow() async -> [ProbeResult] {
+        await probeAndRecord(config.properties)
+    }
+
+    public func reprobe(property name: String) async -> ProbeResult? {
+        guard let property = config.property(named: name) else { return nil }
+        return await probeAndRecord([property]).first
+    }
+
+    private func probeAndRecord(_ properties: [PropertyConfig]) async -> [ProbeResult] {
+        let results = await prober.probeAll(properties, now: now)
+        for (property, result) in zip(properties, results) {
+            await record(result, property: property)
+        }
+        return results
+    }
+
+    private func record(_ result: ProbeResult, property: PropertyConfig) async {
+        metrics.probe(result)
+        var meta: Logger.Metadata = [
+            "probe.property": "\(result.property)", "probe.health": "\(result.health.rawValue)",
+            "probe.total_ms": "\(Int(result.timings.totalMs))",
+        ]
+        if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
+        logger.debug("probe", metadata: meta)
+        let recorded: MonitorStore.Recorded
+        do {
+            recorded = try await store.record(
+                result,
+                policy: policy,
+                now: result.at,
+                message: AlertFormatter.message(for:)
+            )
+        } catch {
+            // The observation is lost, nothing else: the next probe repeats it against the stored state.
+            meta["error"] = "\(error)"
+            logger.error("cannot record probe result", metadata: meta)
+            return
+        }
+        if let confirmAt = recorded.confirmAt {
+            schedule.withLock { s in
+                if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
+            }
+            wake.signal()
+            logger.info("state not confirmed; confirmation probe scheduled", metadata: meta)
+        }
+        guard let transition = recorded.transition else { return }
+        metrics.transition(property.name, to: transition.to)
+        if let openCount = try? store.openIncidentCount() { metrics.openIncidents(openCount) }
+        meta["transition.from"] = "\(transition.from.rawValue)"
+        meta["transition.to"] = "\(transition.to.rawValue)"
+        if let incident = recorded.incident { meta["incident.id"] = "\(incident.id)" }
+        meta["silenced"] = "\(recorded.silenced)"
+        logger.notice("state transition", metadata: meta)
+        if recorded.outboxID != nil { outbox.signal.signal() }
+        if transition.to == .down, !recorded.silenced, let incident = recorded.incident, incident.closedAt == nil {
+            enqueueResponse(
+                property: property,
+                incidentID: incident.id,
+                transition: transition,
+                result: result,
+                resumed: false
+            )
+        }
+    }
+
+    private func enqueueResponse(
+        property: PropertyConfig,
+        incidentID: Int64,
+        transition: Transition,
+        result: ProbeResult,
+        resumed: Bool
+    ) {
+        guard !property.alertOnly, let hostName = property.host, let host = config.hosts[hostName] else { return }
+        let context = IncidentContext(
+            incidentID: incidentID,
+            property: property,
+            host: host,
+            transition: transition,
+            result: result,
+            resumed: resumed,
+            reprober: self,
+            outbox: outbox,
+            store: store,
+            alertUserID: config.secrets.discordAlertUserID,
+            maxRemediationRounds: config.secrets.maxRemediationRounds,
+            transport: transport
+        )
+        responseQueue.yield(context)
+    }
+
+    private func respond(_ context: IncidentContext) async {
+        let first = schedule.withLock { $0.responding.insert(context.incidentID).inserted }
+        guard first else { return }
+        defer { _ = schedule.withLock { $0.responding.remove(context.incidentID) } }
+        await responder.incidentOpened(context)
+    }
+
+    private func resumeOpenIncidents() async {
+        for property in config.properties where !property.alertOnly && property.host != nil {
+            guard let state = try? store.state(of: property.name), state.health == .down,
+                !state.isSilenced(at: now()), let id = state.openIncidentID, let result = state.lastResult
+            else { continue }
+            enqueueResponse(
+                property: property,
+                incidentID: id,
+                transition: Transition(from: .healthy, to: .down),
+                result: result,
+                resumed: true
+            )
+        }
+    }
+
+    private func endExpiredSilences(now: Date) async {
+        let expired = schedule.withLock { s in s.silences.filter { $0.value <= now }.map(\.key) }
+        for name in expired { await endSilence(name, now: now, force: false) }
+    }
+
+    private func endSilence(_ name: String, now: Date, force: Bool) async {
+        do {
+            let ended = try await store.endSilence(name, now: now, force: force, message: AlertFormatter.message(for:))
+            _ = schedule.withLock { $0.silences.removeValue(forKey: name) }
+            logger.info("silence ended", metadata: ["probe.property": "\(name)"])
+            guard let ended else { return }
+            if ended.outboxID != nil { outbox.signal.signal() }
+            if ended.state.health == .down, let id = ended.state.openIncidentID, let result = ended.state.lastResult,
+                let property = config.property(named: name)
+            {
+                enqueueResponse(
+                    property: property,
+                    incidentID: id,
+                    transition: ended.transition ?? Transition(from: .healthy, to: .down),
+                    result: result,
+                    resumed: false
+                )
+            }
+        } catch {
+            logger.error("cannot end silence", metadata: ["probe.property": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    // MARK: Control
+
+    /// Silences a property until `until`: probes continue and state is tracked; alerts and remediation pause.
+    /// When the silence ends with a state different from the last one announced, that state is announced.
+    public func silence(_ name: String, until: Date) async throws {
+        try await store.silence(name, until: until, now: now())
+        schedule.withLock { $0.silences[name] = until }
+        logger.notice("property silenced", metadata: ["probe.property": "\(name)", "silence.until": "\(until)"])
+    }
+
+    public func unsilence(_ name: String) async {
+        await endSilence(name, now: now(), force: true)
+    }
+
+    /// Status of every configured property.
+    public func status() throws -> StatusReport {
+        let states = Dictionary(try store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let at = now()
+        let properties = try config.properties.map { property -> StatusReport.PropertyStatus in
+            let state = states[property.name]
+            let incident = try state?.openIncidentID.flatMap { try store.incident(id: $0) }
+            return StatusReport.PropertyStatus(
+                name: property.name,
+                url: property.url,
+                state: state?.health,
+                alertOnly: property.alertOnly,
+                host: property.host,
+                silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
+                lastResult: state?.lastResult,
+                openIncident: incident
+            )
+        }
+        return StatusReport(generatedAt: at, properties: properties)
+    }
+}
+
+/// `GET /v1/status`. Never contains a secret (no webhook URL, no token).
+public struct StatusReport: Sendable, Codable {
+    public var generatedAt: Date
+    public var properties: [PropertyStatus]
+
+    public struct PropertyStatus: Sendable, Codable {
+        public var name: String
+        public var url: String
+        /// nil until the first probe.
+        public var state: Health?
+        public var alertOnly: Bool
+        public var host: String?
+        public var silencedUntil: Date?
+        public var lastResult: ProbeResult?
+        public var openIncident: MonitorStore.Incident?
+
+        enum CodingKeys: String, CodingKey {
+            case name, url, state
+            case alertOnly = "alert_only"
+            case host
+            case silencedUntil = "silenced_until"
+            case lastResult = "last_result"
+            case openIncident = "open_incident"
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case generatedAt = "generated_at"
+        case properties
+    }
+}

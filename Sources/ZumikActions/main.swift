@@ -1,1 +1,0 @@
-print("zumik-actions: not built yet")

@@ -1,1 +1,0 @@
-print("zumik-monitor: not built yet")

@@ -1,0 +1,186 @@
+import AgentHost
+import ArgumentParser
+import Foundation
+import Logging
+import Metrics
+import Prometheus
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `zumik-ops-agent`: serves the signed action bundles' catalog and runs their actions.
+@main
+struct ZumikOpsAgent: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "zumik-ops-agent",
+        abstract: "The Zumik ops-agent: an audited, token-guarded allowlist of actions from signed bundles.",
+        discussion: """
+            The bearer token comes from OPS_AGENT_TOKEN or OPS_AGENT_TOKEN_FILE (never a flag).
+            Options override the environment: OPS_AGENT_LISTEN, ZUMIK_BUNDLES_DIR, ZUMIK_TRUSTED_KEYS_DIR,
+            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, ZUMIK_TRUSTED_PROXIES, ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
+            SIGHUP reloads the bundles; SIGTERM/SIGINT shut down gracefully.
+            """,
+        version: AgentHost.version
+    )
+
+    @Option(help: "Listen host (an IP literal). Default from OPS_AGENT_LISTEN, else 127.0.0.1.")
+    var host: String?
+    @Option(help: "Listen port. Default from OPS_AGENT_LISTEN, else 8787.")
+    var port: Int?
+    @Option(name: .customLong("bundles-dir"), help: "Bundle directory (ZUMIK_BUNDLES_DIR).")
+    var bundlesDirectory: String?
+    @Option(name: .customLong("trusted-keys-dir"), help: "Trusted public keys (ZUMIK_TRUSTED_KEYS_DIR).")
+    var trustedKeysDirectory: String?
+    @Option(name: .customLong("state-dir"), help: "State directory: accepted serials, audit log (ZUMIK_STATE_DIR).")
+    var stateDirectory: String?
+    @Option(name: .customLong("audit-log"), help: "Audit log path (ZUMIK_AUDIT_LOG), default STATE_DIR/audit.jsonl.")
+    var auditLogPath: String?
+    @Option(help: "Per-client burst (tokens).")
+    var rateLimitBurst: Double?
+    @Option(help: "Per-client refill rate (tokens per second).")
+    var rateLimitPerSecond: Double?
+    @Option(help: "Extra tokens a failed authentication costs.")
+    var rateLimitFailedAuthCost: Double?
+    @Option(help: "Most client addresses tracked by the rate limiter.")
+    var rateLimitMaxClients: Int?
+    @Option(
+        name: .customLong("trusted-proxy"),
+        help: "CIDR whose X-Forwarded-For / CF-Connecting-IP is believed (repeatable)."
+    )
+    var trustedProxies: [String] = []
+    @Option(help: "DOCKER_HOST given to actions (ZUMIK_DOCKER_HOST); never inherited.")
+    var dockerHost: String?
+    @Option(help: "Log format: logfmt or json (ZUMIK_LOG_FORMAT).")
+    var logFormat: String?
+    @Option(help: "Log level (ZUMIK_LOG_LEVEL), default info.")
+    var logLevel: String?
+
+    func run() async throws {
+        let configuration: AgentConfiguration
+        let auditLog: AuditLog
+        do {
+            configuration = try AgentConfiguration.resolve(
+                options: .init(
+                    host: host,
+                    port: port,
+                    bundlesDirectory: bundlesDirectory,
+                    trustedKeysDirectory: trustedKeysDirectory,
+                    stateDirectory: stateDirectory,
+                    auditLogPath: auditLogPath,
+                    rateLimitBurst: rateLimitBurst,
+                    rateLimitPerSecond: rateLimitPerSecond,
+                    rateLimitFailedAuthCost: rateLimitFailedAuthCost,
+                    rateLimitMaxClients: rateLimitMaxClients,
+                    trustedProxies: trustedProxies,
+                    dockerHost: dockerHost,
+                    logFormat: logFormat,
+                    logLevel: logLevel
+                ),
+                environment: ProcessInfo.processInfo.environment
+            )
+            try StartupCheck.checkTrustedDirectory(configuration.bundlesDirectory, key: "ZUMIK_BUNDLES_DIR")
+            try StartupCheck.checkTrustedDirectory(configuration.trustedKeysDirectory, key: "ZUMIK_TRUSTED_KEYS_DIR")
+            try StartupCheck.prepareStateDirectory(configuration.stateDirectory)
+            do {
+                auditLog = try AuditLog(path: configuration.auditLogPath)
+            } catch {
+                throw StartupError("ZUMIK_AUDIT_LOG: \(error.description)")
+            }
+        } catch {
+            FileHandle.standardError.write(Data("zumik-ops-agent: refusing to start: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+
+        let format = configuration.logFormat
+        let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StderrLogHandler(label: label, format: format)
+            handler.logLevel = level
+            return handler
+        }
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let logger = Logger(label: "zumik-ops-agent")
+
+        let provider = makeActionProvider(configuration: configuration, logger: logger)
+        let server = AgentServer(
+            configuration: configuration,
+            provider: provider,
+            auditLog: auditLog,
+            metricsRegistry: registry,
+            logger: logger
+        )
+        server.logCatalog()
+        do {
+            try await server.run()
+            logger.notice("stopped")
+        } catch {
+            logger.critical("server stopped", metadata: ["error": "\(error)"])
+            throw ExitCode(1)
+        }
+    }
+}
+
+/// One line per record on stderr, as logfmt or JSON.
+struct StderrLogHandler: LogHandler {
+    let label: String
+    let format: AgentConfiguration.LogFormat
+    var logLevel: Logger.Level = .info
+    var metadata: Logger.Metadata = [:]
+
+    init(label: String, format: AgentConfiguration.LogFormat) {
+        self.label = label
+        self.format = format
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(event: LogEvent) {
+        var fields: [(String, String)] = [
+            ("time", Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
+            ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description),
+        ]
+        let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
+        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
+        let line: String
+        switch format {
+        case .json:
+            let object = Dictionary(fields, uniquingKeysWith: { $1 })
+            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
+            line = String(decoding: data, as: UTF8.self)
+        case .logfmt:
+            line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
+        }
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static func logfmtValue(_ value: String) -> String {
+        let plain =
+            !value.isEmpty
+            && value.unicodeScalars.allSatisfy {
+                $0.value > 0x20 && $0.value < 0x7f && $0 != "\"" && $0 != "=" && $0 != "\\"
+            }
+        if plain { return value }
+        var out = "\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if scalar.value < 0x20 || scalar.value == 0x7f {
+                    out += String(format: "\\u%04x", scalar.value)
+                } else {
+                    out.unicodeScalars.append(scalar)
+                }
+            }
+        }
+        return out + "\""
+    }
+}

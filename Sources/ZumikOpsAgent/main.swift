@@ -1,1 +1,0 @@
-print("zumik-ops-agent: not built yet")

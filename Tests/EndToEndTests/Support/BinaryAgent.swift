@@ -1,0 +1,158 @@
+import ActionKit
+import Foundation
+import ZumikTestSupport
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+extension TempDir {
+    /// Writes a shell script (manifests may not hold `$`, so tests that need it run a file) and
+    /// returns `sh -c` text that runs it.
+    func script(_ name: String, _ body: String) throws -> String {
+        let path = file("\(name).sh")
+        try body.write(toFile: path, atomically: false, encoding: .utf8)
+        return "exec /bin/sh \(path)"
+    }
+}
+
+/// A test manifest (JSON text) for bundle `bundleID` with `/bin/sh -c` actions: packed with a real
+/// plugin whose table names the same bundle id.
+func testManifest(
+    bundleID: String,
+    serial: Int = 1,
+    actions: [(id: String, script: String, timeoutS: Int, lock: String)],
+    killGraceS: Int = 1
+)
+    -> String
+{
+    let entries = actions.map { action -> [String: Any] in
+        [
+            "id": action.id, "title": action.id, "description": "Test action \(action.id).", "kind": "remediation",
+            "argv": ["/bin/sh", "-c", action.script], "timeout_s": action.timeoutS, "kill_grace_s": killGraceS,
+            "lock": action.lock, "limits": ["max_runs": 1000, "window_s": 60], "targets": ["test"], "rank": 1,
+            "max_output_bytes": 4096,
+        ]
+    }
+    let manifest: [String: Any] = [
+        "manifest_version": 1,
+        "bundle": [
+            "id": bundleID, "version": "1.0.\(serial)", "serial": serial, "abi": ["major": 1, "minor": 0],
+            "artifacts": [String: Any](),
+        ],
+        "actions": entries,
+    ]
+    let data = try! JSONSerialization.data(withJSONObject: manifest, options: [.sortedKeys, .prettyPrinted])
+    return String(decoding: data, as: UTF8.self)
+}
+
+/// The real `zumik-ops-agent` over bundles signed at test time by ``TestBundleFactory``.
+final class BinaryAgent: Sendable {
+    static let token = "binary-test-token-0123456789"
+
+    let factory: TestBundleFactory
+    let key: SigningKey
+    let port: Int
+    let process: AgentProcess
+
+    var auditPath: String { factory.stateDirectory + "/audit.jsonl" }
+
+    /// Packs `bundles` (directory name → (manifest text, plugin name)) and starts the agent.
+    init(
+        bundles: [(name: String, manifest: String, plugin: String)],
+        extraArguments: [String] = [],
+        environment: [String: String] = [:]
+    ) async throws {
+        factory = try TestBundleFactory()
+        key = try factory.makeKey(id: "test-key", scopes: ["ai.zumik.*"])
+        for bundle in bundles {
+            try factory.pack(
+                manifest: bundle.manifest,
+                library: TestBundleFactory.builtLibrary(named: bundle.plugin),
+                key: key,
+                into: bundle.name
+            )
+        }
+        port = try AgentBinary.freePort()
+        var env = ["OPS_AGENT_TOKEN": Self.token]
+        env.merge(environment) { $1 }
+        process = try AgentProcess(
+            arguments: [
+                "--host", "127.0.0.1", "--port", "\(port)", "--bundles-dir", factory.bundlesDirectory,
+                "--trusted-keys-dir", factory.trustedKeysDirectory, "--state-dir", factory.stateDirectory,
+                "--rate-limit-burst", "100000", "--rate-limit-per-second", "1000",
+            ] + extraArguments,
+            environment: env,
+            port: port,
+            stderrPath: factory.root + "/agent.stderr"
+        )
+        do {
+            try await process.waitUntilHealthy()
+        } catch {
+            await process.stop()
+            factory.remove()
+            throw error
+        }
+    }
+
+    /// Starts an agent, runs `body`, and stops it (also when `body` throws).
+    static func with(
+        bundles: [(name: String, manifest: String, plugin: String)],
+        extraArguments: [String] = [],
+        environment: [String: String] = [:],
+        _ body: (BinaryAgent) async throws -> Void
+    ) async throws {
+        let agent = try await BinaryAgent(bundles: bundles, extraArguments: extraArguments, environment: environment)
+        do {
+            try await body(agent)
+        } catch {
+            await agent.stop()
+            throw error
+        }
+        await agent.stop()
+    }
+
+    func pack(name: String, manifest: String, plugin: String) throws {
+        try factory.pack(
+            manifest: manifest,
+            library: TestBundleFactory.builtLibrary(named: plugin),
+            key: key,
+            into: name
+        )
+    }
+
+    func stop() async {
+        await process.stop()
+        factory.remove()
+    }
+
+    func get(_ path: String) async throws -> RawHTTPResponse {
+        try await RawHTTP.get(port: port, path, token: Self.token)
+    }
+
+    func run(_ id: String, json: String = "") async throws -> RawHTTPResponse {
+        try await RawHTTP.post(port: port, "/v1/actions/\(id)/run", token: Self.token, json: json)
+    }
+
+    func catalogIDs() async throws -> [String] {
+        let response = try await get("/v1/actions")
+        let actions = try response.json()["actions"] as? [[String: Any]] ?? []
+        return actions.compactMap { $0["id"] as? String }
+    }
+
+    func auditRecords() throws -> [[String: Any]] {
+        let text = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+    }
+
+    /// Polls `condition` every 100 ms for up to 30 s.
+    func eventually(_ condition: () async throws -> Bool) async throws -> Bool {
+        for _ in 0..<300 {
+            if try await condition() { return true }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        return false
+    }
+}

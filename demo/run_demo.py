@@ -1,0 +1,297 @@
+#!/usr/bin/env python3
+"""The Zumik ops demo: a real outage on a local Docker stack, detected and healed.
+
+Runs inside scripts/with-docker.sh (a private Docker engine in a loopback-only network
+namespace; DOCKER_HOST is set). Phases:
+
+  1. stack     api-core, gateway and nginx as real containers (demo/compose.yaml)
+  2. keys      an operator key made on the spot; the shipped bundles packed and signed with it
+  3. agent     zumik-ops-agent serving the signed catalog
+  4. monitor   zumik-monitor watching the stack through nginx (console alerts unless
+               DISCORD_WEBHOOK_URL is set; the ladder unless SEPARATE_OPENAI_KEY is set)
+  5. outage    api-core is stopped; the monitor detects, alerts, diagnoses, fixes, re-probes
+  6. summary   time to detect, time to recover, actions run; then everything is cleaned up
+
+--ci: no pauses; exit 0 only when the outage was healed without paging a human.
+"""
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEMO = os.path.join(ROOT, "demo")
+AGENT_PORT = 18787
+CONTROL_PORT = 18790
+EDGE = "http://127.0.0.1:18080"
+PROD_COMPOSE = "/srv/zumik/docker-compose.yml"
+
+
+def say(phase, text):
+    print(f"\033[1m[{phase}]\033[0m {text}", flush=True)
+
+
+def run(argv, **kw):
+    result = subprocess.run(argv, text=True, capture_output=True, **kw)
+    if result.returncode != 0:
+        raise SystemExit(f"demo: {' '.join(argv[:3])} … failed ({result.returncode}):\n{result.stderr.strip()}")
+    return result
+
+
+def http(method, url, token=None, body=None, timeout=3):
+    req = urllib.request.Request(url, method=method, data=None if body is None else json.dumps(body).encode())
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    if body is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            data = r.read()
+            return r.status, (json.loads(data) if data[:1] in (b"{", b"[") else data.decode())
+    except urllib.error.HTTPError as e:
+        return e.code, e.read().decode(errors="replace")
+    except (urllib.error.URLError, OSError) as e:
+        return None, str(e)
+
+
+def wait_for(what, check, timeout, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(interval)
+    raise SystemExit(f"demo: timed out after {timeout:.0f} s waiting for {what}")
+
+
+class Child:
+    """A program of ours, its output streamed to the terminal with a prefix."""
+
+    def __init__(self, name, argv, env, log_path):
+        self.name = name
+        self.log = open(log_path, "w")
+        self.proc = subprocess.Popen(
+            argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True
+        )
+        self.lines = []
+        self.thread = threading.Thread(target=self._pump, daemon=True)
+        self.thread.start()
+
+    def _pump(self):
+        for line in self.proc.stdout:
+            self.log.write(line)
+            self.log.flush()
+            self.lines.append(line.rstrip("\n"))
+            print(f"  \033[2m{self.name:>7} |\033[0m {line.rstrip()}", flush=True)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.thread.join(timeout=2)
+        self.log.close()
+
+
+def compose(*args):
+    return run(["docker", "compose", "-f", os.path.join(DEMO, "compose.yaml"), *args])
+
+
+def monitor_config(work, store):
+    return f"""# Written by the demo: the stack on this machine, watched through nginx as in production.
+interval: 5s
+confirmation_delay: 2s
+success_threshold: 1
+store_path: {store}
+control:
+  listen: 127.0.0.1:{CONTROL_PORT}
+remediation:
+  settle: 3s
+properties:
+  - name: api-core
+    url: {EDGE}/api/healthz
+    expected_status: [200]
+    body_contains: ok
+    timeout: 2s
+    host: default
+    service: api-core
+  - name: api-v2
+    url: {EDGE}/api/v2
+    expected_status: [200]
+    timeout: 2s
+    host: default
+    service: api-core
+  - name: website
+    url: {EDGE}/
+    expected_status: [200]
+    timeout: 2s
+    host: default
+    service: gateway
+"""
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True, help="directory of the built binaries and bundles")
+    parser.add_argument("--ci", action="store_true", help="non-interactive; exit 0 only if healed")
+    args = parser.parse_args()
+    binary = lambda name: os.path.join(args.bin, name)  # noqa: E731
+
+    work = tempfile.mkdtemp(prefix="zumik-demo.")
+    os.chmod(work, 0o700)
+    children = []
+    started = time.monotonic()
+    try:
+        # 1. the stack
+        say("stack", "building the nginx image and starting api-core, gateway and nginx")
+        run(["bash", os.path.join(ROOT, "scripts", "make-nginx-image.sh")])
+        compose("down", "--remove-orphans", "--timeout", "1")
+        compose("up", "-d")
+        wait_for("the stack to answer through nginx", lambda: http("GET", f"{EDGE}/api/healthz")[0] == 200, 30)
+        say("stack", f"up: {EDGE}/api/healthz answers through nginx")
+
+        # 2. keys and bundles
+        keys, trusted, bundles, state = (os.path.join(work, d) for d in ("keys", "trusted", "bundles", "state"))
+        for d in (trusted, bundles, state):
+            os.makedirs(d, mode=0o700)
+        key_id = "demo-" + time.strftime("%Y%m%d")
+        run([binary("zumik-actions"), "keygen", "--key-id", key_id, "--out", keys, "--scope", "ai.zumik.*"])
+        shutil.copy(os.path.join(keys, f"{key_id}.pub.json"), trusted)
+        for plugin in ("DockerActions", "NginxActions"):
+            with open(os.path.join(ROOT, "Plugins", plugin, "manifest.json")) as f:
+                manifest = f.read().replace(PROD_COMPOSE, os.path.join(DEMO, "compose.yaml"))
+            template = os.path.join(work, f"{plugin}.manifest.json")
+            with open(template, "w") as f:
+                f.write(manifest)
+            run(
+                [
+                    binary("zumik-actions"), "pack", "--manifest", template,
+                    "--library", binary(f"lib{plugin}.so"),
+                    "--key", os.path.join(keys, f"{key_id}.key.json"),
+                    "--out", os.path.join(bundles, plugin.lower()),
+                ]
+            )
+        say("keys", f"operator key {key_id} made; DockerActions and NginxActions packed and signed with it")
+
+        # 3. the agent
+        agent_token = secrets.token_urlsafe(24)
+        agent_env = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "OPS_AGENT_TOKEN": agent_token,
+        }
+        agent = Child(
+            "agent",
+            [
+                binary("zumik-ops-agent"), "--host", "127.0.0.1", "--port", str(AGENT_PORT),
+                "--bundles-dir", bundles, "--trusted-keys-dir", trusted, "--state-dir", state,
+                "--docker-host", os.environ["DOCKER_HOST"],
+            ],
+            agent_env,
+            os.path.join(work, "agent.log"),
+        )
+        children.append(agent)
+        agent_url = f"http://127.0.0.1:{AGENT_PORT}"
+        wait_for("the ops-agent", lambda: http("GET", f"{agent_url}/healthz")[0] == 200, 20)
+        status, catalog = http("GET", f"{agent_url}/v1/actions", agent_token)
+        ids = [a["id"] for a in catalog["actions"]]
+        say("agent", f"serving {len(ids)} signed actions: {', '.join(ids)}")
+        if catalog.get("refused_bundles"):
+            say("agent", f"refused bundles: {catalog['refused_bundles']}")
+
+        # 4. the monitor
+        control_token = secrets.token_urlsafe(24)
+        config = os.path.join(work, "monitor.yaml")
+        with open(config, "w") as f:
+            f.write(monitor_config(work, os.path.join(work, "monitor.sqlite")))
+        monitor_env = {
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "OPS_AGENT_URL": agent_url,
+            "OPS_AGENT_TOKEN": agent_token,
+            "CONTROL_TOKEN": control_token,
+        }
+        for passthrough in ("DISCORD_WEBHOOK_URL", "DISCORD_ALERT_USER_ID", "SEPARATE_OPENAI_KEY",
+                            "MAX_REMEDIATION_ROUNDS"):
+            if os.environ.get(passthrough):
+                monitor_env[passthrough] = os.environ[passthrough]
+        path = "the OpenAI model" if "SEPARATE_OPENAI_KEY" in monitor_env else "the deterministic ladder"
+        say("monitor", f"watching {EDGE} every 5 s; remediation through {path}")
+        monitor = Child("monitor", [binary("zumik-monitor"), "run", "--config", config], monitor_env,
+                        os.path.join(work, "monitor.log"))
+        children.append(monitor)
+        control = f"http://127.0.0.1:{CONTROL_PORT}"
+
+        def all_healthy():
+            code, body = http("GET", f"{control}/v1/status", control_token)
+            if code != 200:
+                return None
+            props = body.get("properties", [])
+            return props and all(p.get("state") == "healthy" for p in props)
+
+        wait_for("every property healthy", all_healthy, 60)
+        say("monitor", "every property healthy")
+        if not args.ci and sys.stdin.isatty():
+            input("\npress Enter to break api-core ")
+
+        # 5. the outage
+        broke_at = time.monotonic()
+        run(["docker", "stop", "--time", "1", "api-core"])
+        say("outage", "api-core stopped (docker stop api-core)")
+
+        def incident(open_):
+            code, body = http("GET", f"{control}/v1/status", control_token)
+            if code != 200:
+                return None
+            for p in body.get("properties", []):
+                if p.get("name") == "api-core":
+                    inc = p.get("open_incident")
+                    if open_ and inc:
+                        return inc
+                    if not open_ and not inc and p.get("state") == "healthy":
+                        return p
+            return None
+
+        opened = wait_for("the incident to open", lambda: incident(True), 60)
+        detected_at = time.monotonic()
+        say("outage", f"incident {opened.get('id', '?')} open after {detected_at - broke_at:.1f} s")
+        wait_for("recovery", lambda: incident(False), 180)
+        recovered_at = time.monotonic()
+        time.sleep(1)  # let the recovery alert drain to the console
+
+        # 6. the summary
+        _, audit = http("GET", f"{agent_url}/v1/audit?limit=100", agent_token)
+        records = audit.get("records", []) if isinstance(audit, dict) else []
+        ran = [f"{r.get('action')} ({r.get('outcome')})" for r in records if r.get("action")]
+        paged = any("<@" in line for line in monitor.lines)
+        healed = all_healthy() and not paged
+        print()
+        say("summary", f"time to detect:  {detected_at - broke_at:5.1f} s (stop → incident opened)")
+        say("summary", f"time to recover: {recovered_at - broke_at:5.1f} s (stop → incident closed)")
+        say("summary", f"actions run:     {', '.join(ran) or 'none'}")
+        say("summary", f"remediation via: {path}; human paged: {'yes' if paged else 'no'}")
+        say("summary", f"result: {'HEALED' if healed else 'NOT HEALED'} (demo took {time.monotonic() - started:.0f} s)")
+        return 0 if healed else 1
+    finally:
+        for child in reversed(children):
+            child.stop()
+        try:
+            compose("down", "--remove-orphans", "--timeout", "1")
+        except SystemExit:
+            pass
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
