@@ -255,7 +255,12 @@ struct RemediationEndToEndTests {
             }
             #expect(recovered, "no recovery announced; log:\n\(monitor.logText)")
             #expect(EndToEnd.contents(discord.records).contains { $0.contains("ladder") })
-            #expect(try EndToEnd.ran(agent) == ["restart_api_core"])
+            // The ladder reads api-core's diagnostics once (by rank, then id), then its narrowest fix heals it.
+            #expect(
+                try EndToEnd.ran(agent) == [
+                    "api_core_logs", "docker_disk_usage", "docker_service_states", "restart_api_core",
+                ]
+            )
             #expect(EndToEnd.pages(discord.records).isEmpty)
         }
     }
