@@ -312,10 +312,13 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
     ) async throws -> RemediationOutcome {
         path = .ladder
         let done = Set(tried)
-        let steps =
+        // Narrowest first (rank), then by id so the order is stable; actions already in the journal are skipped.
+        func pending(_ kind: ActionKind) -> [AgentAPI.CatalogAction] {
             offered
-            .filter { $0.kind == .remediation && !done.contains($0.id) }
-            .sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
+                .filter { $0.kind == kind && !done.contains($0.id) }
+                .sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
+        }
+        let steps = pending(.remediation)
         let planned = steps.prefix(roundsLeft).map { "`\($0.id)`" }.joined(separator: ", ")
         try await append(
             .init(incidentID: incident.id, kind: .note, path: .ladder, result: "ladder: \(why)"),
@@ -324,11 +327,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         )
         // Read the service's state once before acting (read-only, no round cost), so the people
         // following the incident see what the ladder saw; a diagnostic that fails does not stop it.
-        let diagnostics =
-            offered
-            .filter { $0.kind == .diagnostic && !done.contains($0.id) }
-            .sorted { ($0.rank, $0.id) < ($1.rank, $1.id) }
-        for diagnostic in diagnostics {
+        for diagnostic in pending(.diagnostic) {
             try Task.checkCancellation()
             let step = try await perform(
                 diagnostic,
@@ -415,33 +414,21 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             )
         }
         let summary = Self.summary(of: result)
+        let resultEntry = RemediationJournalEntry(
+            incidentID: incident.id,
+            kind: .actionResult,
+            path: path,
+            tool: action.id,
+            actionKind: action.kind,
+            auditID: result.auditID,
+            result: summary
+        )
         guard isRemediation else {
-            try await append(
-                .init(
-                    incidentID: incident.id,
-                    kind: .actionResult,
-                    path: path,
-                    tool: action.id,
-                    actionKind: action.kind,
-                    auditID: result.auditID,
-                    result: summary
-                ),
-                notice: "🔎 \(label) — why: “\(clip(reason, 300))” → \(summary)."
-            )
+            try await append(resultEntry, notice: "🔎 \(label) — why: “\(clip(reason, 300))” → \(summary).")
             return .next(toolText(action, result, verdict: nil))
         }
-        try await append(
-            .init(
-                incidentID: incident.id,
-                kind: .actionResult,
-                path: path,
-                tool: action.id,
-                actionKind: action.kind,
-                auditID: result.auditID,
-                result: summary
-            ),
-            notice: nil
-        )
+        // A remediation's result is announced together with its re-probe, below.
+        try await append(resultEntry, notice: nil)
         try await engine.clock.sleep(for: policy.settle)
         let verdict = await engine.prober.reprobe(incident)
         let roundText = "🔧 \(label) — why: “\(clip(reason, 300))” → \(summary). Re-probe: \(verdict.summary)."
