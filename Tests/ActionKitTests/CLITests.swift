@@ -41,12 +41,9 @@ private func run(_ arguments: [String], environment: [String: String] = [:]) thr
     )
 }
 
-/// `<package root>/specs`, else `$ZUMIK_SPECS_DIR`, else `../shared/specs`.
+/// The vendored schemas (`Specs.directory`).
 private func specsDirectory() -> String {
-    if let env = ProcessInfo.processInfo.environment["ZUMIK_SPECS_DIR"], !env.isEmpty { return env }
-    let vendored = "\(TestBundleFactory.packageRoot)/specs"
-    if FileManager.default.fileExists(atPath: "\(vendored)/validate.py") { return vendored }
-    return "\(TestBundleFactory.packageRoot)/../shared/specs"
+    (Specs.directory ?? Specs.packageRoot.appendingPathComponent("specs")).path
 }
 
 /// `python3` on PATH.

@@ -1,8 +1,8 @@
 import Foundation
 
-/// Locates the shared request/response schemas and runs their validator (`python3 validate.py`).
+/// Locates the vendored request/response schemas and runs their validator (`python3 validate.py`).
 ///
-/// Order: `$ZUMIK_SPECS_DIR`, then `<package root>/specs/` (the vendored copy), then `<package root>/../shared/specs`.
+/// Order: `$ZUMIK_SPECS_DIR`, then `<package root>/specs/` (the vendored copy).
 public enum Specs {
     public static let packageRoot: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -14,7 +14,6 @@ public enum Specs {
             candidates.append(URL(fileURLWithPath: env))
         }
         candidates.append(packageRoot.appendingPathComponent("specs"))
-        candidates.append(packageRoot.deletingLastPathComponent().appendingPathComponent("shared/specs"))
         return candidates.first {
             FileManager.default.fileExists(atPath: $0.appendingPathComponent("validate.py").path)
         }

@@ -1,9 +1,8 @@
 import Foundation
 
-/// The JSON schemas of `shared/specs` and their `validate.py`.
+/// The official JSON schemas vendored in `specs/` and their `validate.py`.
 ///
-/// Found through `ZUMIK_SPECS_DIR`, else `<package root>/specs` when vendored, else
-/// `<package root>/../shared/specs`.
+/// Found through `ZUMIK_SPECS_DIR`, else `<package root>/specs`.
 public enum OpenAISpecs {
     public static let requestSchema = "openai_chat_request.strict.schema.json"
     public static let responseSchema = "openai_chat_response.schema.json"
@@ -15,14 +14,7 @@ public enum OpenAISpecs {
     }
 
     public static var directory: URL {
-        if let path = ProcessInfo.processInfo.environment["ZUMIK_SPECS_DIR"], !path.isEmpty {
-            return URL(fileURLWithPath: path)
-        }
-        let vendored = packageRoot.appendingPathComponent("specs")
-        if FileManager.default.fileExists(atPath: vendored.appendingPathComponent("validate.py").path) {
-            return vendored
-        }
-        return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/specs")
+        Specs.directory ?? packageRoot.appendingPathComponent("specs")
     }
 
     /// `nil` when the instance is valid, else validate.py's lines (or why it could not run).
