@@ -14,6 +14,7 @@ let package = Package(
         .executable(name: "zumik-monitor", targets: ["ZumikMonitor"]),
         .executable(name: "zumik-actions", targets: ["ZumikActions"]),
         .library(name: "ActionKit", targets: ["ActionKit"]),
+        .library(name: "BundleLoading", targets: ["BundleLoading"]),
         .library(name: "AgentHost", targets: ["AgentHost"]),
         .library(name: "Monitor", targets: ["Monitor"]),
         // Action bundles: loaded by the agent with dlopen, never linked into it.
@@ -67,10 +68,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// The bundle loader: safe paths, signature and scope checks, sealed-memfd dlopen, the
+        /// registry. No HTTP: `zumik-actions` links it without a server.
+        .target(
+            name: "BundleLoading",
+            dependencies: [
+                "ActionKit",
+                "ActionPluginKit",
+                "CActionABI",
+                "CZumikSys",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "AgentHost",
             dependencies: [
                 "ActionKit",
+                "BundleLoading",
                 "CActionABI",
                 "CZumikSys",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -104,6 +119,7 @@ let package = Package(
             name: "ZumikOpsAgent",
             dependencies: [
                 "AgentHost",
+                "BundleLoading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -126,7 +142,7 @@ let package = Package(
             dependencies: [
                 "ActionKit",
                 "ActionPluginKit",
-                "AgentHost",
+                "BundleLoading",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -178,13 +194,13 @@ let package = Package(
         ),
         .testTarget(
             name: "ActionKitTests",
-            dependencies: ["ActionKit", "ActionPluginKit", "AgentHost", "ZumikTestSupport"],
+            dependencies: ["ActionKit", "ActionPluginKit", "AgentHost", "BundleLoading", "ZumikTestSupport"],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "AgentHostTests",
             dependencies: [
-                "AgentHost", "ZumikTestSupport",
+                "AgentHost", "BundleLoading", "ZumikTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -1,6 +1,6 @@
 import ActionKit
 import ActionPluginKit
-import AgentHost
+import BundleLoading
 import ArgumentParser
 import Logging
 

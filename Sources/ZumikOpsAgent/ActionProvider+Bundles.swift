@@ -1,4 +1,5 @@
 import AgentHost
+import BundleLoading
 import Logging
 
 /// The actions the agent serves: the signed bundles in the bundle directory, loaded now (and again

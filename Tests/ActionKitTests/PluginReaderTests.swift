@@ -1,5 +1,6 @@
 import ActionKit
 import AgentHost
+import BundleLoading
 import Foundation
 import Testing
 import ZumikTestSupport

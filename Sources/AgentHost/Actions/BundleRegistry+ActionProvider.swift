@@ -1,4 +1,5 @@
 import ActionKit
+import BundleLoading
 
 /// The production source of actions: the verified, loaded bundles.
 extension BundleRegistry: ActionProvider {

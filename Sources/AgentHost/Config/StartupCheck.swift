@@ -1,3 +1,4 @@
+import BundleLoading
 import CZumikSys
 
 #if canImport(Glibc)
