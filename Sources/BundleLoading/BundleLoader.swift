@@ -38,6 +38,7 @@ public struct BundleRefusal: Error, Sendable, Hashable, CustomStringConvertible 
         case dlopen
         case handshake
         case bundleID = "bundle-id"
+        case superseded
         case duplicateAction = "duplicate-action"
     }
 }
@@ -55,8 +56,8 @@ public enum SerialPolicy: Sendable {
 /// Runs the load steps for one bundle directory.
 ///
 /// Order: safe paths → open once and read → signature → manifest → key scope → serial → artifact
-/// → digest → dlopen of a sealed memfd → handshake → bundle id. Duplicate action ids are checked
-/// by ``BundleRegistry`` across bundles.
+/// → digest → dlopen of a sealed memfd → handshake → bundle id. Serials and action ids across
+/// bundles are settled by ``BundleSelection`` before anything is dlopened.
 public struct BundleLoader: Sendable {
     public static let manifestFileName = "manifest.json"
     /// Largest plugin library accepted.
@@ -88,43 +89,53 @@ public struct BundleLoader: Sendable {
         acceptedSerial: (String) -> Int?
     ) throws(BundleRefusal) -> Verified {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        // 1. Safe paths: the directory, its ancestors and every entry in it.
-        let directory: String
+        let directory: SafeDirectory
         do {
-            directory = try DirectorySafety.normalize(path)
-            try DirectorySafety.check(path: directory, owners: owners)
+            directory = try SafeDirectory.open(path, owners: owners)
         } catch {
             throw BundleRefusal(name, .safePath, error.description)
         }
+        return try verify(directory: directory, name: name, acceptedSerial: acceptedSerial)
+    }
+
+    /// Steps up to and including the digest check, on an already opened and checked directory
+    /// (``SafeDirectory``): every file is opened relative to it and checked on its descriptor.
+    public func verify(
+        directory: SafeDirectory,
+        name: String,
+        acceptedSerial: (String) -> Int?
+    ) throws(BundleRefusal) -> Verified {
+        // 1. Safe paths: every entry in the directory (the directory itself was checked on open).
         let entries: [String]
         do {
-            entries = try FileIO.list(directory)
+            entries = try directory.entries()
         } catch {
             throw BundleRefusal(name, .read, error.description)
         }
         for entry in entries {
-            var info = stat()
-            let entryPath = "\(directory)/\(entry)"
-            guard lstat(entryPath, &info) == 0 else {
-                throw BundleRefusal(name, .safePath, "\(entryPath): cannot stat: \(String(cString: strerror(errno)))")
-            }
             do {
-                try DirectorySafety.checkFile(entryPath, info, owners: owners)
+                try directory.checkFile(entry)
             } catch {
                 throw BundleRefusal(name, .safePath, error.description)
             }
         }
+        let directoryPath = directory.path
         // 2. Read the manifest and its signature, once each.
-        let manifestPath = "\(directory)/\(Self.manifestFileName)"
+        let manifestPath = "\(directoryPath)/\(Self.manifestFileName)"
         guard entries.contains(Self.manifestFileName) else {
             throw BundleRefusal(name, .read, "\(manifestPath): missing")
         }
-        let manifestBytes = try readChecked(manifestPath, limit: ManifestParser.maxBytes, bundle: name)
-        let signaturePath = "\(directory)/\(BundleSignature.fileName)"
+        let manifestBytes = try read(Self.manifestFileName, in: directory, limit: ManifestParser.maxBytes, bundle: name)
+        let signaturePath = "\(directoryPath)/\(BundleSignature.fileName)"
         guard entries.contains(BundleSignature.fileName) else {
             throw BundleRefusal(name, .signature, "unsigned: \(signaturePath) is missing")
         }
-        let signatureBytes = try readChecked(signaturePath, limit: BundleSignature.maxFileBytes, bundle: name)
+        let signatureBytes = try read(
+            BundleSignature.fileName,
+            in: directory,
+            limit: BundleSignature.maxFileBytes,
+            bundle: name
+        )
         // 3. Signature over the exact manifest bytes.
         let signature: BundleSignature
         do {
@@ -162,6 +173,12 @@ public struct BundleLoader: Sendable {
                 "key \"\(key.keyID)\" may sign only [\(scopes)], not bundle \"\(manifest.bundle.id)\""
             )
         }
+        // 5b. Action scope: an action id another key lists belongs to that key (docs/bundles.md).
+        for action in manifest.actions {
+            if let reason = key.refusal(actionID: action.id, among: keys) {
+                throw BundleRefusal(name, .keyScope, reason)
+            }
+        }
         // 6. Rollback.
         if let accepted = acceptedSerial(manifest.bundle.id), manifest.bundle.serial < accepted {
             throw BundleRefusal(
@@ -180,10 +197,11 @@ public struct BundleLoader: Sendable {
             )
         }
         guard entries.contains(artifact.file) else {
-            throw BundleRefusal(name, .artifact, "\(directory)/\(artifact.file): missing")
+            throw BundleRefusal(name, .artifact, "\(directoryPath)/\(artifact.file): missing")
         }
-        let libraryBytes = try readChecked(
-            "\(directory)/\(artifact.file)",
+        let libraryBytes = try read(
+            artifact.file,
+            in: directory,
             limit: Self.maxLibraryBytes,
             bundle: name,
             step: .artifact
@@ -261,33 +279,21 @@ public struct BundleLoader: Sendable {
         return LoadedBundle(directory: name, manifest: manifest, ref: ref, image: image)
     }
 
-    /// Opens `path` once without following symlinks, re-checks the open file, reads at most `limit` bytes.
-    func readChecked(
-        _ path: String,
+    /// Reads `file` in `directory` through one descriptor, checked with `fstat` (``SafeDirectory``).
+    func read(
+        _ file: String,
+        in directory: SafeDirectory,
         limit: Int,
         bundle: String,
         step: BundleRefusal.Step = .read
     ) throws(BundleRefusal) -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)
-        guard fd >= 0 else {
-            let code = errno
-            if code == ELOOP { throw BundleRefusal(bundle, .safePath, "\(path): is a symbolic link") }
-            throw BundleRefusal(bundle, step, "\(path): cannot open: \(String(cString: strerror(code)))")
-        }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else {
-            throw BundleRefusal(bundle, step, "\(path): fstat failed: \(String(cString: strerror(errno)))")
-        }
-        do {
-            try DirectorySafety.checkFile(path, info, owners: owners)
+        do throws(SafeDirectory.ReadFailure) {
+            return try directory.readFile(file, limit: limit)
         } catch {
-            throw BundleRefusal(bundle, .safePath, error.description)
-        }
-        do {
-            return try FileIO.readAll(fd: fd, path: path, limit: limit)
-        } catch {
-            throw BundleRefusal(bundle, step, error.description)
+            switch error {
+            case .unsafe(let unsafe): throw BundleRefusal(bundle, .safePath, unsafe.description)
+            case .io(let io): throw BundleRefusal(bundle, step, io.description)
+            }
         }
     }
 }

@@ -165,11 +165,28 @@ public final class BundleRegistry: Sendable {
                 return BundleLoadReport(loaded: [], refused: refused, keyProblems: keyProblems)
             }
         }
+        // Key files are read through the checked directory's descriptor, like bundle files.
         let keys: TrustedKeyStore
         do {
-            keys = try TrustedKeyStore.load(directory: directories.trustedKeys)
+            let keysDirectory = try SafeDirectory.open(directories.trustedKeys)
+            keys = TrustedKeyStore.load(directory: keysDirectory.path, names: try keysDirectory.entries()) {
+                (path: String) throws(SigningError) -> [UInt8] in
+                do throws(SafeDirectory.ReadFailure) {
+                    return try keysDirectory.readFile(
+                        String(path.split(separator: "/").last ?? ""),
+                        limit: TrustedKeyStore.maxKeyFileBytes
+                    )
+                } catch {
+                    switch error {
+                    case .unsafe(let unsafe): throw SigningError(unsafe.description)
+                    case .io(let io): throw SigningError(io.description)
+                    }
+                }
+            }
         } catch {
-            refused.append(.init(directory: directories.trustedKeys, step: "read", reason: error.message))
+            refused.append(
+                .init(directory: directories.trustedKeys, step: "read", reason: "trusted-keys directory: \(error)")
+            )
             return BundleLoadReport(loaded: [], refused: refused, keyProblems: keyProblems)
         }
         keyProblems = keys.problems
@@ -195,47 +212,55 @@ public final class BundleRegistry: Sendable {
         case .ignore:
             serials = nil
         }
+        // Every bundle is opened below this descriptor, never again by path.
+        let bundlesDirectory: SafeDirectory
         let names: [String]
         do {
-            names = try FileIO.list(directories.bundles)
+            bundlesDirectory = try SafeDirectory.open(directories.bundles)
+            names = try bundlesDirectory.entries()
         } catch {
-            refused.append(.init(directory: directories.bundles, step: "read", reason: error.description))
+            refused.append(
+                .init(directory: directories.bundles, step: "safe-path", reason: "bundles directory: \(error)")
+            )
             return BundleLoadReport(loaded: [], refused: refused, keyProblems: keyProblems)
         }
         let loader = BundleLoader(keys: keys)
-        var owners: [String: String] = [:]  // action id -> bundle directory
+        var verified: [BundleLoader.Verified] = []
+        var refusals: [BundleRefusal] = []
         for name in names where !name.hasPrefix(".") {
             do throws(BundleRefusal) {
-                let verified = try loader.verify(path: "\(directories.bundles)/\(name)") { id in
-                    serials?.serials[id]
+                let directory: SafeDirectory
+                do {
+                    directory = try bundlesDirectory.openDirectory(name)
+                } catch {
+                    throw BundleRefusal(name, .safePath, error.description)
                 }
-                let bundle = try BundleLoader.bind(verified, to: image(for: verified))
-                let clashes = bundle.manifest.actions.compactMap { action in
-                    owners[action.id].map { "\"\(action.id)\" (already provided by bundle \($0))" }
-                }
-                guard clashes.isEmpty else {
-                    throw BundleRefusal(
-                        name,
-                        .duplicateAction,
-                        "action id \(clashes.joined(separator: ", ")) declared twice; the whole bundle is skipped"
-                    )
-                }
+                verified.append(try loader.verify(directory: directory, name: name) { serials?.serials[$0] })
+            } catch {
+                refusals.append(error)
+            }
+        }
+        let selection = BundleSelection.select(verified)
+        refusals += selection.refused
+        for candidate in selection.selected {
+            do throws(BundleRefusal) {
+                let bundle = try BundleLoader.bind(candidate, to: image(for: candidate))
                 if case .enforceAndRecord = serialPolicy {
                     do {
                         try serials?.record(bundleID: bundle.ref.id, serial: bundle.ref.serial)
                     } catch {
-                        throw BundleRefusal(name, .serial, "cannot record the accepted serial: \(error)")
+                        throw BundleRefusal(candidate.directory, .serial, "cannot record the accepted serial: \(error)")
                     }
                 }
                 for action in bundle.manifest.actions {
-                    owners[action.id] = name
                     newActions.append(LoadedAction(spec: action, bundle: bundle.ref, image: bundle.image))
                 }
                 loadedRefs.append(bundle.ref)
             } catch {
-                refused.append(error.refused)
+                refusals.append(error)
             }
         }
+        refused += refusals.sorted { $0.refused.directory < $1.refused.directory }.map(\.refused)
         return BundleLoadReport(loaded: loadedRefs, refused: refused, keyProblems: keyProblems)
     }
 }

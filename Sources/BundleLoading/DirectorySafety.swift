@@ -6,9 +6,11 @@ import Darwin
 
 /// Safe-path rules for directories the agent trusts (bundles, trusted keys) and the files in them.
 ///
-/// Every component from `/` down to the path is `lstat`ed: none may be a symlink; each must be
-/// owned by root or by the agent's effective user; none may be group- or other-writable, except an
-/// *ancestor* directory owned by root with the sticky bit set (like `/tmp`).
+/// The path is opened one component at a time from `/` with `openat(…, O_NOFOLLOW | O_DIRECTORY)`,
+/// and every rule is checked with `fstat` on the descriptor just opened: none may be a symlink; each
+/// must be owned by root or by the agent's effective user; none may be group- or other-writable,
+/// except an *ancestor* directory owned by root with the sticky bit set (like `/tmp`). Nothing is
+/// checked by path and opened later (no check-then-open): see ``SafeDirectory``.
 public enum DirectorySafety {
     /// Why a path is unsafe: names the component and the rule.
     public struct Unsafe: Error, Sendable, Hashable, CustomStringConvertible {
@@ -16,6 +18,11 @@ public enum DirectorySafety {
         public var path: String
         public var reason: String
         public var description: String { "\(path): \(reason)" }
+
+        public init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
     }
 
     /// Owners accepted by default: root and the effective user of this process.
@@ -23,21 +30,7 @@ public enum DirectorySafety {
 
     /// Checks that `path` is a directory and it and all its ancestors are safe.
     public static func check(path: String, owners: Set<UInt32> = defaultOwners) throws(Unsafe) {
-        let absolute = try normalize(path)
-        var ancestors: [String] = ["/"]
-        var current = ""
-        for component in absolute.split(separator: "/") {
-            current += "/" + component
-            ancestors.append(current)
-        }
-        for (index, component) in ancestors.enumerated() {
-            let isTarget = index == ancestors.count - 1
-            var info = stat()
-            guard lstat(component, &info) == 0 else {
-                throw Unsafe(path: component, reason: "cannot stat: \(String(cString: strerror(errno)))")
-            }
-            try checkDirectory(component, info, owners: owners, isAncestor: !isTarget)
-        }
+        _ = try SafeDirectory.open(path, owners: owners)
     }
 
     /// An absolute, lexically normalized form of `path` (relative paths are taken from the working directory).

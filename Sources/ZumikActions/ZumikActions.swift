@@ -1,7 +1,7 @@
 import ActionKit
 import ActionPluginKit
-import BundleLoading
 import ArgumentParser
+import BundleLoading
 import Logging
 
 #if canImport(FoundationEssentials)
@@ -115,12 +115,22 @@ extension ZumikActions {
         @Option(name: .customLong("scope"), help: "Bundle id pattern the key may sign (repeatable), e.g. ai.zumik.*")
         var scopes: [String] = []
 
+        @Option(
+            name: .customLong("action"),
+            help:
+                "Action id or pattern the key's bundles may declare and that no other key may (repeatable), e.g. docker_*"
+        )
+        var actions: [String] = []
+
         func run() throws {
             let key = try Self.orFail { () throws(SigningError) in try SigningKey.generate(keyID: keyID) }
-            let trusted = key.trustedKey(scopes: scopes.isEmpty ? nil : scopes)
+            let trusted = key.trustedKey(
+                scopes: scopes.isEmpty ? nil : scopes,
+                actions: actions.isEmpty ? nil : actions
+            )
             // Check the scopes the same way the loader will read them.
             _ = try Self.orFail { () throws(SigningError) in
-                try TrustedKey.parse(trusted.fileBytes, path: "--scope")
+                try TrustedKey.parse(trusted.fileBytes, path: "--scope/--action")
             }
             let privatePath = "\(out)/\(keyID).key.json"
             let publicPath = "\(out)/\(keyID)\(TrustedKey.fileSuffix)"

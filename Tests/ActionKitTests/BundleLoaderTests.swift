@@ -257,7 +257,7 @@ import ZumikTestSupport
         )
     }
 
-    @Test func twoBundlesDeclaringTheSameActionIDAreRefused() throws {
+    @Test func twoCopiesOfOneBundleWithTheSameSerialKeepTheFirstByName() throws {
         let fixture = try BundleFixture()
         defer { fixture.remove() }
         try fixture.pack("DockerActions", into: "a-docker")
@@ -266,11 +266,27 @@ import ZumikTestSupport
         let registry = fixture.registry()
         let report = registry.reload()
         let refused = try #require(fixture.refusal(of: "b-docker", in: report))
-        #expect(refused.step == "duplicate-action")
-        #expect(refused.reason.contains("\"restart_api_core\" (already provided by bundle a-docker)"))
+        #expect(refused.step == "superseded")
+        #expect(refused.reason.contains("ai.zumik.docker serial 1 is also in directory a-docker, which is kept"))
         #expect(report.loaded.map(\.id) == ["ai.zumik.docker", "ai.zumik.nginx"])
         #expect(registry.catalog().actions.filter { $0.id == "restart_api_core" }.count == 1)
         #expect(registry.catalog().refusedBundles == report.refused)
+    }
+
+    @Test func twoBundlesOfOneKeyDeclaringTheSameActionIDKeepTheFirst() throws {
+        let fixture = try BundleFixture()
+        defer { fixture.remove() }
+        try fixture.pack("DockerActions", into: "docker")
+        // Another bundle id under the same key, declaring an id the Docker bundle has.
+        let clone = try TestBundleFactory.productionManifest(named: "TemplateActions")
+            .replacingOccurrences(of: "\"host_load\"", with: "\"restart_api_core\"")
+            .replacingOccurrences(of: "ai.zumik.host", with: "ai.zumik.hostclone")
+        try fixture.pack("TemplateActions", into: "z-clone", manifest: clone)
+        let report = fixture.registry().reload()
+        let refused = try #require(fixture.refusal(of: "z-clone", in: report))
+        #expect(refused.step == "duplicate-action")
+        #expect(refused.reason.contains("\"restart_api_core\" (already provided by bundle docker)"))
+        #expect(report.loaded.map(\.id) == ["ai.zumik.docker"])
     }
 
     @Test func rewritingTheLibraryAfterVerificationDoesNotChangeWhatRuns() throws {

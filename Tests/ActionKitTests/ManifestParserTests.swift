@@ -286,3 +286,49 @@ private struct SplitMix64: RandomNumberGenerator {
         #expect(refused > 300, "most random edits break a manifest")
     }
 }
+
+/// Issue #12, finding 10: "no shell, ever" holds for signed manifests too.
+@Suite struct InterpreterRuleTests {
+    @Test(
+        "Shells, interpreters and command runners are refused as argv[0], naming the rule and path",
+        arguments: [
+            (#"["/bin/sh", "-c", "id"]"#, "must not be a shell (sh)"),
+            (#"["/usr/bin/bash", "run"]"#, "must not be a shell (bash)"),
+            (#"["/bin/dash"]"#, "must not be a shell (dash)"),
+            (#"["/usr/bin/zsh"]"#, "must not be a shell (zsh)"),
+            (#"["/bin/busybox", "sh"]"#, "must not be a command runner (busybox)"),
+            (#"["/usr/bin/env", "sh"]"#, "must not be a command runner (env)"),
+            (#"["/usr/bin/python3.12", "-c", "print(1)"]"#, "must not be an interpreter (python3.12)"),
+            (#"["/usr/bin/perl", "x.pl"]"#, "must not be an interpreter (perl)"),
+            (#"["/usr/bin/ruby3.1"]"#, "must not be an interpreter (ruby3.1)"),
+            (#"["/usr/bin/node"]"#, "must not be an interpreter (node)"),
+            (#"["/usr/bin/php8.2"]"#, "must not be an interpreter (php8.2)"),
+            (#"["/usr/bin/lua5.4"]"#, "must not be an interpreter (lua5.4)"),
+        ]
+    )
+    func interpreterAsExecutableIsRefused(argv: String, rule: String) throws {
+        let found = issues(try edited(#"["/usr/bin/docker", "ps"]"#, argv))
+        #expect(found.map(\.path) == ["$.actions[1].argv[0]"], "\(found)")
+        #expect(found.first?.message.contains(rule) == true, "\(found)")
+    }
+
+    @Test func aShellWithInlineCodeFurtherDownTheArgvIsRefused() throws {
+        let found = issues(
+            try edited(#"["/usr/bin/docker", "ps"]"#, #"["/usr/bin/docker", "exec", "box", "sh", "-c", "id"]"#)
+        )
+        #expect(found.map(\.path) == ["$.actions[1].argv[3]"], "\(found)")
+        #expect(found.first?.message.contains("must not start inline code (sh -c)") == true, "\(found)")
+    }
+
+    @Test func ordinaryProgramsAreAccepted() throws {
+        for argv in [
+            #"["/usr/bin/docker", "exec", "nginx", "nginx", "-t"]"#, #"["/usr/bin/shred"]"#,
+            #"["/usr/bin/pythonic-tool"]"#,
+            #"["/usr/bin/phpstan"]"#, #"["/usr/bin/envsubst"]"#, #"["/usr/bin/docker", "logs", "sh"]"#,
+        ] {
+            #expect(throws: Never.self, "\(argv)") {
+                try ManifestParser.parse(try edited(#"["/usr/bin/docker", "ps"]"#, argv), file: "m.json")
+            }
+        }
+    }
+}

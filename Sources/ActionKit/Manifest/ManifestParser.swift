@@ -57,24 +57,16 @@ public enum ManifestParser {
         throw ManifestError(file: file, issues: validator.issues)
     }
 
-    /// Why `text` cannot be an action id (a valid OpenAI tool name), or nil when it can.
+    /// Why `text` cannot be an action id (a valid OpenAI tool name), or nil when it can (``ActionID``).
     public static func actionIDProblem(_ text: String) -> String? {
-        let bytes = Array(text.utf8)
-        guard (1...64).contains(bytes.count), let first = bytes.first, isLower(first),
-            bytes.allSatisfy({ isLower($0) || isDigit($0) || $0 == UInt8(ascii: "_") })
-        else { return "must match ^[a-z][a-z0-9_]{0,63}$ (a valid tool name) (got \(quoted(text)))" }
+        guard ActionID.isValid(text) else {
+            return "must match ^[a-z][a-z0-9_]{0,63}$ (a valid tool name) (got \(quoted(text)))"
+        }
         return nil
     }
 
-    /// Reverse-DNS bundle id: `^[a-z0-9]+(\.[a-z0-9-]+)+$`, at most 128 characters.
-    public static func isValidBundleID(_ text: String) -> Bool {
-        let labels = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard text.utf8.count <= 128, labels.count >= 2, let first = labels.first else { return false }
-        guard !first.isEmpty, first.utf8.allSatisfy({ isLower($0) || isDigit($0) }) else { return false }
-        return labels.dropFirst().allSatisfy { label in
-            !label.isEmpty && label.utf8.allSatisfy { isLower($0) || isDigit($0) || $0 == UInt8(ascii: "-") }
-        }
-    }
+    /// Reverse-DNS bundle id: `^[a-z0-9]+(\.[a-z0-9-]+)+$`, at most 128 characters (``BundleID``).
+    public static func isValidBundleID(_ text: String) -> Bool { BundleID.isValid(text) }
 
     static func isLower(_ b: UInt8) -> Bool { b >= UInt8(ascii: "a") && b <= UInt8(ascii: "z") }
     static func isDigit(_ b: UInt8) -> Bool { b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9") }
@@ -499,8 +491,21 @@ private struct ManifestValidator {
                     ok = false
                     continue
                 }
+                if let problem = InterpreterRule.problem(executable: text) {
+                    fail(elementPath, problem)
+                    ok = false
+                    continue
+                }
             }
             result.append(text)
+        }
+        if ok {
+            for index in result.indices {
+                if let problem = InterpreterRule.problem(argv: result, index: index) {
+                    fail(child(path, index), problem)
+                    ok = false
+                }
+            }
         }
         return ok ? result : nil
     }

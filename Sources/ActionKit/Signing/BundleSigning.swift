@@ -14,14 +14,7 @@ public struct SigningError: Error, Sendable, Hashable, CustomStringConvertible {
 }
 
 /// Key ids: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$` (they name files in the trusted-keys directory).
-public func isValidKeyID(_ text: String) -> Bool {
-    let bytes = Array(text.utf8)
-    guard (1...64).contains(bytes.count) else { return false }
-    func plain(_ b: UInt8) -> Bool {
-        (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
-    }
-    return plain(bytes[0]) && bytes.allSatisfy { plain($0) || $0 == 0x5F || $0 == 0x2E || $0 == 0x2D }
-}
+public func isValidKeyID(_ text: String) -> Bool { KeyID.isValid(text) }
 
 /// The private key file: `{"key_id":…,"algorithm":"ed25519","private_key":"<base64 of 32 raw bytes>"}`, mode 0600.
 public struct SigningKey: Sendable {
@@ -114,8 +107,8 @@ public struct SigningKey: Sendable {
     }
 
     /// The matching trusted-key entry.
-    public func trustedKey(scopes: [String]? = nil) -> TrustedKey {
-        TrustedKey(keyID: keyID, publicKey: privateKey.publicKey, scopes: scopes)
+    public func trustedKey(scopes: [String]? = nil, actions: [String]? = nil) -> TrustedKey {
+        TrustedKey(keyID: keyID, publicKey: privateKey.publicKey, scopes: scopes, actions: actions)
     }
 
     /// Signs the exact manifest bytes.
@@ -134,9 +127,14 @@ public struct SigningKey: Sendable {
 ///
 /// `scopes` is optional: absent means the key may sign any bundle. A pattern is an exact bundle id,
 /// `*`, or a prefix ending in `*` (`ai.zumik.*` matches `ai.zumik.docker`).
+///
+/// `actions` is optional too: the action ids the key's bundles may declare, as exact ids, `*`, or a
+/// prefix ending in `*` (`docker_*`). An action id a key lists belongs to that key: a bundle signed
+/// by any other key that declares it is refused (see ``allows(actionID:among:)``).
 public struct TrustedKey: Sendable {
     public let keyID: String
     public let scopes: [String]?
+    public let actions: [String]?
     // Raw bytes, not the swift-crypto key: its types are not Sendable in swift-crypto 3.
     private let rawPublicKey: [UInt8]
 
@@ -149,10 +147,16 @@ public struct TrustedKey: Sendable {
         try! Curve25519.Signing.PublicKey(rawRepresentation: rawPublicKey)
     }
 
-    public init(keyID: String, publicKey: Curve25519.Signing.PublicKey, scopes: [String]?) {
+    public init(
+        keyID: String,
+        publicKey: Curve25519.Signing.PublicKey,
+        scopes: [String]?,
+        actions: [String]? = nil
+    ) {
         self.keyID = keyID
         self.rawPublicKey = Array(publicKey.rawRepresentation)
         self.scopes = scopes
+        self.actions = actions
     }
 
     public static let fileSuffix = ".pub.json"
@@ -162,11 +166,13 @@ public struct TrustedKey: Sendable {
         var algorithm: String
         var publicKey: String
         var scopes: [String]?
+        var actions: [String]?
         enum CodingKeys: String, CodingKey {
             case keyID = "key_id"
             case algorithm
             case publicKey = "public_key"
             case scopes
+            case actions
         }
     }
 
@@ -190,7 +196,8 @@ public struct TrustedKey: Sendable {
             keyID: keyID,
             algorithm: "ed25519",
             publicKey: publicKey.rawRepresentation.base64EncodedString(),
-            scopes: scopes
+            scopes: scopes,
+            actions: actions
         )
         return Array(encodePretty(file))
     }
@@ -201,7 +208,9 @@ public struct TrustedKey: Sendable {
         do {
             file = try JSONDecoder().decode(File.self, from: Data(bytes))
         } catch {
-            throw SigningError("\(path): not a trusted key file (expected key_id, algorithm, public_key, scopes?)")
+            throw SigningError(
+                "\(path): not a trusted key file (expected key_id, algorithm, public_key, scopes?, actions?)"
+            )
         }
         guard isValidKeyID(file.keyID) else {
             throw SigningError("\(path): key_id must match ^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -227,7 +236,12 @@ public struct TrustedKey: Sendable {
                 }
             }
         }
-        return TrustedKey(keyID: file.keyID, publicKey: key, scopes: file.scopes)
+        for pattern in file.actions ?? [] where !isValidActionPattern(pattern) {
+            throw SigningError(
+                "\(path): actions entry \"\(pattern)\" must be an action id, \"*\", or an action id prefix ending in \"*\""
+            )
+        }
+        return TrustedKey(keyID: file.keyID, publicKey: key, scopes: file.scopes, actions: file.actions)
     }
 }
 
@@ -298,16 +312,30 @@ public struct TrustedKeyStore: Sendable {
         } catch {
             throw SigningError("trusted-keys directory: \(error)")
         }
+        return load(directory: directory, names: names) { path throws(SigningError) in
+            do {
+                return try FileIO.read(path, limit: maxKeyFileBytes)
+            } catch {
+                throw SigningError("\(error)")
+            }
+        }
+    }
+
+    /// Largest trusted-key file read.
+    public static let maxKeyFileBytes = 16 * 1024
+
+    /// Parses every `<key_id>.pub.json` among `names`, reading each through `read` (given the
+    /// file's path in `directory`), so a caller can read through descriptors it checked.
+    public static func load(
+        directory: String,
+        names: [String],
+        read: (String) throws(SigningError) -> [UInt8]
+    ) -> TrustedKeyStore {
         var store = TrustedKeyStore(keys: [])
         for name in names where name.hasSuffix(TrustedKey.fileSuffix) {
             let path = "\(directory)/\(name)"
             do throws(SigningError) {
-                let bytes: [UInt8]
-                do {
-                    bytes = try FileIO.read(path, limit: 16 * 1024)
-                } catch {
-                    throw SigningError("\(error)")
-                }
+                let bytes = try read(path)
                 let key = try TrustedKey.parse(bytes, path: path)
                 guard name == key.keyID + TrustedKey.fileSuffix else {
                     throw SigningError("\(path): file name must be \(key.keyID)\(TrustedKey.fileSuffix)")

@@ -52,16 +52,3 @@ public struct StaticActionProvider: ActionProvider {
 
     public func reloadActions() {}
 }
-
-/// Action ids as the manifest allows them: `^[a-z][a-z0-9_]{0,63}$`, checked before any lookup.
-public enum ActionID {
-    public static func isValid(_ candidate: some StringProtocol) -> Bool {
-        let bytes = Array(candidate.utf8)
-        guard let first = bytes.first, bytes.count <= 64, (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(first)
-        else { return false }
-        return bytes.allSatisfy {
-            (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                || $0 == UInt8(ascii: "_")
-        }
-    }
-}

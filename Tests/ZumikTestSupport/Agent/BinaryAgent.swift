@@ -15,8 +15,23 @@ extension TempDir {
     }
 }
 
-/// A test manifest (JSON text) for bundle `bundleID` with `/bin/sh -c` actions: packed with a real
-/// plugin whose table names the same bundle id.
+/// An executable file (`#!/bin/sh`) holding `script`, named by its digest, for test manifests:
+/// a manifest may not name a shell as `argv[0]` (no shell, ever), but it may run a fixed file.
+public func testScriptFile(_ script: String) -> String {
+    let directory = "/tmp/zumik-test-scripts-\(getuid())"
+    mkdir(directory, 0o755)
+    let path = "\(directory)/\(BundleDigest.sha256Hex(Array(script.utf8)).prefix(32))"
+    if access(path, X_OK) == 0 { return path }
+    let temp = "\(path).\(getpid()).\(UInt32.random(in: 0...UInt32.max))"
+    try! ("#!/bin/sh\n" + script + "\n").write(toFile: temp, atomically: false, encoding: .utf8)
+    chmod(temp, 0o755)
+    rename(temp, path)
+    return path
+}
+
+/// A test manifest (JSON text) for bundle `bundleID` whose actions run each script as a fixed
+/// executable file (``testScriptFile(_:)``): packed with a real plugin whose table names the same
+/// bundle id.
 public func testManifest(
     bundleID: String,
     serial: Int = 1,
@@ -28,7 +43,7 @@ public func testManifest(
     let entries = actions.map { action -> [String: Any] in
         [
             "id": action.id, "title": action.id, "description": "Test action \(action.id).", "kind": "remediation",
-            "argv": ["/bin/sh", "-c", action.script], "timeout_s": action.timeoutS, "kill_grace_s": killGraceS,
+            "argv": [testScriptFile(action.script)], "timeout_s": action.timeoutS, "kill_grace_s": killGraceS,
             "lock": action.lock, "limits": ["max_runs": 1000, "window_s": 60], "targets": ["test"], "rank": 1,
             "max_output_bytes": 4096,
         ]

@@ -66,21 +66,26 @@ public struct TestBundleFactory: Sendable {
     /// A new Ed25519 key. Its private key file goes to ``privateKeysDirectory``/`<id>.json`; when
     /// `trusted`, its `<id>.pub.json` goes to ``trustedKeysDirectory`` with `scopes`.
     @discardableResult
-    public func makeKey(id: String = "test-key", scopes: [String]? = nil, trusted: Bool = true) throws -> SigningKey {
+    public func makeKey(
+        id: String = "test-key",
+        scopes: [String]? = nil,
+        actions: [String]? = nil,
+        trusted: Bool = true
+    ) throws -> SigningKey {
         let key = try SigningKey.generate(keyID: id)
         try key.write(to: privateKeyPath(id: id))
-        if trusted { try trust(key, scopes: scopes) }
+        if trusted { try trust(key, scopes: scopes, actions: actions) }
         return key
     }
 
-    /// Where ``makeKey(id:scopes:trusted:)`` wrote the private key.
+    /// Where ``makeKey(id:scopes:actions:trusted:)`` wrote the private key.
     public func privateKeyPath(id: String) -> String { "\(privateKeysDirectory)/\(id).json" }
 
     /// Writes (or replaces) `<id>.pub.json` for `key` in the trusted-keys directory.
-    public func trust(_ key: SigningKey, scopes: [String]? = nil) throws {
+    public func trust(_ key: SigningKey, scopes: [String]? = nil, actions: [String]? = nil) throws {
         try FileIO.replaceAtomically(
             "\(trustedKeysDirectory)/\(key.keyID)\(TrustedKey.fileSuffix)",
-            bytes: key.trustedKey(scopes: scopes).fileBytes,
+            bytes: key.trustedKey(scopes: scopes, actions: actions).fileBytes,
             mode: 0o644
         )
     }
