@@ -1,15 +1,22 @@
 import ActionKit
 public import Hummingbird
+import HummingbirdCore
 public import Logging
 public import NIOCore
 public import Prometheus
 public import ServiceLifecycle
 import UnixSignals
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// The ops-agent: the HTTP application and the SIGHUP reloader, run as one `ServiceGroup`.
 public struct AgentServer: Sendable {
     public let configuration: AgentConfiguration
     let state: AgentState
+    /// Every listener's connections, under one set of caps.
+    let connections: ConnectionGuard
 
     /// - Parameters:
     ///   - provider: the actions (the bundle registry in production).
@@ -34,6 +41,7 @@ public struct AgentServer: Sendable {
             logger: logger,
             now: now
         )
+        self.connections = ConnectionGuard(limits: configuration.connectionLimits)
     }
 
     /// Logs the catalog's size (the registry logs each refused bundle with its step and reason).
@@ -60,38 +68,84 @@ public struct AgentServer: Sendable {
         return router
     }
 
-    /// The HTTP application (a `Service`).
+    /// The HTTP server for one listener: the connection caps and timeouts of
+    /// ``AgentConfiguration/connectionLimits`` on every connection.
+    func makeServer() -> HTTPServerBuilder {
+        let connections = self.connections
+        let idle = configuration.connectionLimits.idleTimeoutSeconds
+        return .http1(
+            configuration: .init(
+                additionalChannelHandlers: [ConnectionGuardHandler(connections: connections)],
+                idleTimeout: .nanoseconds(Int64(idle * 1_000_000_000))
+            )
+        )
+    }
+
+    /// The HTTP application on the TCP listen address (a `Service`).
     public func makeApplication(
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let configuration = self.configuration
+        return makeApplication(address: .hostname(configuration.host, port: configuration.port)) { channel in
+            [
+                "listen.host": "\(configuration.host)",
+                "listen.port": "\(channel.localAddress?.port.map(String.init) ?? "?")",
+            ]
+        } onServerRunning: { channel in
+            await onServerRunning(channel)
+        }
+    }
+
+    /// The HTTP application on the Unix socket nginx connects to, created 0660: only the agent's
+    /// user and group (nginx's) may connect. The one channel whose `X-Forwarded-For` is believed.
+    public func makeUnixSocketApplication(
+        path: String,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        makeApplication(address: .unixDomainSocket(path: path)) { _ in
+            ["listen.unix_socket": "\(path)"]
+        } onServerRunning: { channel in
+            chmod(path, 0o660)
+            await onServerRunning(channel)
+        }
+    }
+
+    private func makeApplication(
+        address: BindAddress,
+        listening: @escaping @Sendable (any Channel) -> Logger.Metadata,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> some ApplicationProtocol {
         let logger = state.logger
         return Application(
             router: makeRouter(),
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+            server: makeServer(),
+            configuration: .init(address: address, serverName: nil, backlog: Self.backlog),
             onServerRunning: { channel in
-                logger.notice(
-                    "listening",
-                    metadata: [
-                        "listen.host": "\(configuration.host)",
-                        "listen.port": "\(channel.localAddress?.port.map(String.init) ?? "?")",
-                    ]
-                )
                 await onServerRunning(channel)
+                logger.notice("listening", metadata: listening(channel))
             },
             logger: logger
         )
     }
 
+    /// Pending connections the kernel queues before the agent accepts them (capped by
+    /// `net.core.somaxconn`). Deep, so that a flood of handshakes is accepted and shed by the
+    /// ``ConnectionGuard`` instead of overflowing the queue and delaying everyone's handshake.
+    static let backlog = 4096
+
     /// Serves until SIGTERM/SIGINT; reloads the bundles on SIGHUP. A running action is let
     /// finish (up to its timeout) before the server stops.
     public func run() async throws {
-        let application = makeApplication()
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: makeApplication()),
+            .init(service: ReloadService(provider: state.provider, logger: state.logger)),
+        ]
+        if let path = configuration.unixSocketPath {
+            services.append(.init(service: makeUnixSocketApplication(path: path)))
+        }
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: application),
-                    .init(service: ReloadService(provider: state.provider, logger: state.logger)),
-                ],
+                services: services,
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: state.logger
             )

@@ -42,25 +42,16 @@ final class AgentState: Sendable {
         ConstantTime.equal(Array(header.utf8), expectedAuthorization)
     }
 
-    /// The peer, or — only when the peer is a trusted proxy — `CF-Connecting-IP`, else the
-    /// right-most `X-Forwarded-For` entry that is not itself a trusted proxy.
-    func clientIP(peer: String?, headers: HTTPFields) -> String {
-        guard let peer else { return "unknown" }
-        let proxies = configuration.trustedProxies
-        guard proxies.contains(where: { $0.contains(peer) }) else { return peer }
-        if let cf = headers[HTTPField.Name("CF-Connecting-IP")!]?.trimmingCharacters(in: .whitespaces),
-            ListenAddress.isIPLiteral(cf)
-        {
-            return cf
-        }
+    /// The client a request is counted and audited as. Over TCP: the peer address, always
+    /// (forwarding headers are ignored: any local process could send them). On the Unix socket,
+    /// which only nginx can reach: the right-most `X-Forwarded-For` address nginx set, else `unix`.
+    static func clientIP(peer: String?, viaUnixSocket: Bool, headers: HTTPFields) -> String {
+        guard viaUnixSocket else { return peer ?? "unknown" }
         let forwarded = headers[values: HTTPField.Name("X-Forwarded-For")!]
             .flatMap { $0.split(separator: ",") }
             .map { $0.trimmingCharacters(in: .whitespaces) }
-        for candidate in forwarded.reversed() {
-            guard ListenAddress.isIPLiteral(candidate) else { return peer }
-            if !proxies.contains(where: { $0.contains(candidate) }) { return candidate }
-        }
-        return peer
+        if let last = forwarded.last, ListenAddress.isIPLiteral(last) { return last }
+        return "unix"
     }
 
     func baseRecord(request: Request, context: AgentRequestContext, action: String) -> AuditRecord {

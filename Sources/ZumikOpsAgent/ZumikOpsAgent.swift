@@ -18,7 +18,8 @@ struct ZumikOpsAgent: AsyncParsableCommand {
         discussion: """
             The bearer token comes from OPS_AGENT_TOKEN or OPS_AGENT_TOKEN_FILE (never a flag).
             Options override the environment: OPS_AGENT_LISTEN, ZUMIK_BUNDLES_DIR, ZUMIK_TRUSTED_KEYS_DIR,
-            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, ZUMIK_TRUSTED_PROXIES, ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
+            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, OPS_AGENT_UNIX_SOCKET, ZUMIK_HEADER_TIMEOUT, ZUMIK_IDLE_TIMEOUT,
+            ZUMIK_MAX_CONNECTIONS, ZUMIK_MAX_CONNECTIONS_PER_CLIENT, ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
             SIGHUP reloads the bundles; SIGTERM/SIGINT shut down gracefully.
             """,
         version: AgentHost.version
@@ -45,10 +46,19 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     @Option(help: "Most client addresses tracked by the rate limiter.")
     var rateLimitMaxClients: Int?
     @Option(
-        name: .customLong("trusted-proxy"),
-        help: "CIDR whose X-Forwarded-For / CF-Connecting-IP is believed (repeatable)."
+        name: .customLong("unix-socket"),
+        help:
+            "Also listen on this Unix socket (mode 0660), for nginx: the only channel whose X-Forwarded-For is believed (OPS_AGENT_UNIX_SOCKET)."
     )
-    var trustedProxies: [String] = []
+    var unixSocketPath: String?
+    @Option(help: "Seconds a connection may take to send its first request head (ZUMIK_HEADER_TIMEOUT), default 10.")
+    var headerTimeout: Double?
+    @Option(help: "Seconds a connection may stay idle (ZUMIK_IDLE_TIMEOUT), default 60.")
+    var idleTimeout: Double?
+    @Option(help: "Connections kept at once (ZUMIK_MAX_CONNECTIONS), default 1024.")
+    var maxConnections: Int?
+    @Option(help: "Connections kept at once per client IP (ZUMIK_MAX_CONNECTIONS_PER_CLIENT), default 64.")
+    var maxConnectionsPerClient: Int?
     @Option(help: "DOCKER_HOST given to actions (ZUMIK_DOCKER_HOST); never inherited.")
     var dockerHost: String?
     @Option(help: "Log format: logfmt or json (ZUMIK_LOG_FORMAT).")
@@ -72,7 +82,11 @@ struct ZumikOpsAgent: AsyncParsableCommand {
                     rateLimitPerSecond: rateLimitPerSecond,
                     rateLimitFailedAuthCost: rateLimitFailedAuthCost,
                     rateLimitMaxClients: rateLimitMaxClients,
-                    trustedProxies: trustedProxies,
+                    unixSocketPath: unixSocketPath,
+                    headerTimeout: headerTimeout,
+                    idleTimeout: idleTimeout,
+                    maxConnections: maxConnections,
+                    maxConnectionsPerClient: maxConnectionsPerClient,
                     dockerHost: dockerHost,
                     logFormat: logFormat,
                     logLevel: logLevel

@@ -33,6 +33,7 @@ struct DeployFilesTests {
         let replacements = [
             "/etc/zumik/bundles": work.file("bundles"), "/etc/zumik/trusted-keys": work.file("keys"),
             "/var/lib/zumik-ops-agent": work.file("state"), "8787": "\(port)",
+            "/run/zumik-ops-agent/agent.sock": work.file("agent.sock"),
         ]
         arguments = arguments.map { replacements[$0] ?? $0 }
         let tokenFile = work.file("token")
@@ -47,6 +48,11 @@ struct DeployFilesTests {
         try await agent.waitUntilHealthy()
         let catalog = try await RawHTTP.get(port: port, "/v1/actions", token: "deploy-test-token-0123456789")
         #expect(catalog.status == 200)
+        // The unit's Unix socket for nginx is served too, mode 0660.
+        let health = try await UnixHTTP.send(path: work.file("agent.sock"), method: "GET", target: "/healthz")
+        #expect(health.status == 200)
+        var info = stat()
+        #expect(stat(work.file("agent.sock"), &info) == 0 && info.st_mode & 0o777 == 0o660)
         await agent.stop()
         #expect(agent.process.terminationStatus == 0)
         // --log-format json, as the unit asks.
@@ -60,7 +66,8 @@ struct DeployFilesTests {
         let known: Set<String> = [
             "OPS_AGENT_LISTEN", "OPS_AGENT_TOKEN", "OPS_AGENT_TOKEN_FILE", "ZUMIK_BUNDLES_DIR",
             "ZUMIK_TRUSTED_KEYS_DIR",
-            "ZUMIK_STATE_DIR", "ZUMIK_AUDIT_LOG", "ZUMIK_TRUSTED_PROXIES", "ZUMIK_DOCKER_HOST", "ZUMIK_LOG_FORMAT",
+            "ZUMIK_STATE_DIR", "ZUMIK_AUDIT_LOG", "OPS_AGENT_UNIX_SOCKET", "ZUMIK_DOCKER_HOST", "ZUMIK_LOG_FORMAT",
+            "ZUMIK_HEADER_TIMEOUT", "ZUMIK_IDLE_TIMEOUT", "ZUMIK_MAX_CONNECTIONS", "ZUMIK_MAX_CONNECTIONS_PER_CLIENT",
             "ZUMIK_LOG_LEVEL", "ZUMIK_RATE_LIMIT_BURST", "ZUMIK_RATE_LIMIT_PER_SECOND",
             "ZUMIK_RATE_LIMIT_FAILED_AUTH_COST", "ZUMIK_RATE_LIMIT_MAX_CLIENTS",
         ]
@@ -80,17 +87,19 @@ struct DeployFilesTests {
     }
 
     /// deploy/nginx/ops.conf in a real nginx in front of the real agent (TLS and the port-80
-    /// redirect stripped, ports moved): only /healthz and /v1/ pass, limit_req answers 429.
+    /// redirect stripped, ports and the socket moved): only /healthz and /v1/ pass, over the
+    /// agent's Unix socket, with the client's address forwarded; limit_req answers 429.
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/sbin/nginx"), "/usr/sbin/nginx is missing"))
     func nginxBlockFrontsTheAgent() async throws {
         let manifest = testManifest(bundleID: "ai.zumik.nginx", actions: [("via_nginx", "echo hi", 10, "via")])
+        let work = try TempDir("zumik-nginx")
+        defer { work.remove() }
+        chmod(work.path, 0o755)
+        let socket = work.file("agent.sock")
         try await BinaryAgent.with(
             bundles: [(name: "via", manifest: manifest, plugin: "NginxActions")],
-            extraArguments: ["--trusted-proxy", "127.0.0.1/32"]
+            extraArguments: ["--unix-socket", socket]
         ) { agent in
-            let work = try TempDir("zumik-nginx")
-            defer { work.remove() }
-            chmod(work.path, 0o755)
             let source = try String(
                 contentsOfFile: "\(TestBundleFactory.packageRoot)/deploy/nginx/ops.conf",
                 encoding: .utf8
@@ -115,8 +124,10 @@ struct DeployFilesTests {
                 }
                 lines.append(
                     line.replacingOccurrences(of: "listen 443 ssl http2;", with: "listen 127.0.0.1:\(port);")
-                        .replacingOccurrences(of: "127.0.0.1:8787", with: "127.0.0.1:\(agent.port)")
+                        .replacingOccurrences(of: "/run/zumik-ops-agent/agent.sock", with: socket)
                 )
+                // The test client stands in for the CDN: nginx restores its CF-Connecting-IP.
+                if trimmed.hasPrefix("real_ip_header") { lines.append("    set_real_ip_from 127.0.0.1;") }
             }
             let site = lines.joined(separator: "\n")
             try site.write(toFile: work.file("ops.conf"), atomically: false, encoding: .utf8)
@@ -151,12 +162,20 @@ struct DeployFilesTests {
             }
             #expect(try await agent.eventually { (try? await RawHTTP.get(port: port, "/healthz"))?.status == 200 })
 
-            let run = try await RawHTTP.post(port: port, "/v1/actions/via_nginx/run", token: BinaryAgent.token)
+            let run = try await RawHTTP.send(
+                port: port,
+                method: "POST",
+                path: "/v1/actions/via_nginx/run",
+                headers: [
+                    ("Authorization", "Bearer \(BinaryAgent.token)"), ("CF-Connecting-IP", "203.0.113.7"),
+                    ("X-Forwarded-For", "198.51.100.99"),
+                ]
+            )
             #expect(run.status == 200, "\(run.text)")
             let metrics = try await RawHTTP.get(port: port, "/metrics", token: BinaryAgent.token)
             #expect(metrics.status == 404)
-            // The agent saw nginx's X-Forwarded-For from a trusted proxy.
-            #expect(try agent.auditRecords().last?["client_ip"] as? String == "127.0.0.1")
+            // The agent believed the address nginx forwarded on its Unix socket, not the client's header.
+            #expect(try agent.auditRecords().last?["client_ip"] as? String == "203.0.113.7")
 
             // 30 r/min with a burst of 10: a quick series is cut off by nginx.
             var statuses: [Int] = []

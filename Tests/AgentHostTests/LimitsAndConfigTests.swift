@@ -86,20 +86,6 @@ final class ManualClock: Sendable {
         #expect(locks.tryAcquire("docker"))
     }
 
-    @Test func cidrMatching() throws {
-        let v4 = try #require(CIDR("10.1.0.0/16"))
-        #expect(v4.contains("10.1.200.3"))
-        #expect(!v4.contains("10.2.0.1"))
-        #expect(v4.contains("::ffff:10.1.2.3"))
-        let v6 = try #require(CIDR("::1/128"))
-        #expect(v6.contains("::1"))
-        #expect(!v6.contains("127.0.0.1"))
-        #expect(CIDR("10.0.0.0/33") == nil)
-        #expect(CIDR("nonsense") == nil)
-        #expect(CIDR("10.0.0.1/x") == nil)
-        #expect(CIDR("172.16.0.0/12")?.description == "172.16.0.0/12")
-    }
-
     @Test func actionIDValidation() {
         for valid in ["a", "restart_api_core", "x" + String(repeating: "9", count: 63)] {
             #expect(ActionID.isValid(valid), "\(valid)")
@@ -117,11 +103,12 @@ final class ManualClock: Sendable {
 
     @Test func resolvesEnvironmentAndOptions() throws {
         let config = try AgentConfiguration.resolve(
-            options: .init(port: 9999, trustedProxies: ["127.0.0.1/32"]),
+            options: .init(port: 9999, unixSocketPath: "/run/z/agent.sock", maxConnections: 50),
             environment: [
                 "OPS_AGENT_TOKEN": token, "OPS_AGENT_LISTEN": "[::1]:8000", "ZUMIK_BUNDLES_DIR": "/b",
                 "ZUMIK_STATE_DIR": "/s", "ZUMIK_DOCKER_HOST": "unix:///run/d.sock",
-                "DOCKER_HOST": "tcp://10.0.0.1:2375",
+                "DOCKER_HOST": "tcp://10.0.0.1:2375", "ZUMIK_MAX_CONNECTIONS": "70", "ZUMIK_HEADER_TIMEOUT": "2.5",
+                "OPS_AGENT_UNIX_SOCKET": "/ignored.sock",
             ]
         )
         #expect(config.host == "::1")
@@ -129,7 +116,10 @@ final class ManualClock: Sendable {
         #expect(config.bundlesDirectory == "/b")
         #expect(config.auditLogPath == "/s/audit.jsonl")
         #expect(config.dockerHost == "unix:///run/d.sock")
-        #expect(config.trustedProxies.count == 1)
+        #expect(config.unixSocketPath == "/run/z/agent.sock")
+        #expect(config.connectionLimits.maxConnections == 50, "the option wins over the environment")
+        #expect(config.connectionLimits.headerTimeoutSeconds == 2.5)
+        #expect(config.connectionLimits.maxConnectionsPerClient == 64)
         let noDocker = try AgentConfiguration.resolve(
             options: .init(),
             environment: ["OPS_AGENT_TOKEN": token, "DOCKER_HOST": "unix:///x"]
@@ -144,7 +134,10 @@ final class ManualClock: Sendable {
         (["OPS_AGENT_TOKEN": "0123456789abcdef", "OPS_AGENT_LISTEN": "localhost:80"], "bad listen address"),
         (["OPS_AGENT_TOKEN": "0123456789abcdef", "OPS_AGENT_LISTEN": "127.0.0.1:70000"], "bad listen address"),
         (["OPS_AGENT_TOKEN": "0123456789abcdef", "OPS_AGENT_LISTEN": "127.0.0.1"], "bad listen address"),
-        (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_TRUSTED_PROXIES": "10.0.0.0/99"], "not a CIDR"),
+        (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_TRUSTED_PROXIES": "127.0.0.1/32"], "no longer supported"),
+        (["OPS_AGENT_TOKEN": "0123456789abcdef", "OPS_AGENT_UNIX_SOCKET": "agent.sock"], "absolute path"),
+        (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_MAX_CONNECTIONS": "1"], "out of range"),
+        (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_IDLE_TIMEOUT": "soon"], "not a number"),
         (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_LOG_FORMAT": "xml"], "unknown format"),
         (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_DOCKER_HOST": "tcp://10.0.0.1:2375"], "docker-host"),
         (["OPS_AGENT_TOKEN": "0123456789abcdef", "ZUMIK_RATE_LIMIT_BURST": "0"], "out of range"),

@@ -1,13 +1,11 @@
-/// The identifiers of the bundle contract, each validated in one place. A value of these types
-/// is valid by construction (`init?(_:)` refuses anything else); `isValid` is the one rule that
-/// the manifest parser, the trusted-key parser and the agent's routes all use.
-
-/// An action id: `^[a-z][a-z0-9_]{0,63}$` (also a valid OpenAI tool name).
-public struct ActionID: Sendable, Hashable, Comparable, CustomStringConvertible {
+/// The identifiers of the bundle contract, each validated in one place. A value is valid by
+/// construction (`init?(_:)` refuses anything else); `isValid` is the one rule that the manifest
+/// parser, the trusted-key parser and the agent's routes all use.
+public struct Identifier<Rule: IdentifierRule>: Sendable, Hashable, Comparable, CustomStringConvertible {
     public let rawValue: String
 
     public init?(_ text: some StringProtocol) {
-        guard Self.isValid(text) else { return nil }
+        guard Rule.isValid(text) else { return nil }
         rawValue = String(text)
     }
 
@@ -15,6 +13,22 @@ public struct ActionID: Sendable, Hashable, Comparable, CustomStringConvertible 
 
     public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
 
+    public static func isValid(_ text: some StringProtocol) -> Bool { Rule.isValid(text) }
+}
+
+/// The syntax of one kind of ``Identifier``.
+public protocol IdentifierRule: Sendable {
+    static func isValid(_ text: some StringProtocol) -> Bool
+}
+
+/// An action id: `^[a-z][a-z0-9_]{0,63}$` (also a valid OpenAI tool name).
+public typealias ActionID = Identifier<ActionIDRule>
+/// A bundle id, reverse-DNS: `^[a-z0-9]+(\.[a-z0-9-]+)+$`, at most 128 characters.
+public typealias BundleID = Identifier<BundleIDRule>
+/// A signing key id: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$` (it names files in the trusted-keys directory).
+public typealias KeyID = Identifier<KeyIDRule>
+
+public enum ActionIDRule: IdentifierRule {
     public static func isValid(_ text: some StringProtocol) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...64).contains(bytes.count), let first = bytes.first, isLower(first) else { return false }
@@ -22,19 +36,7 @@ public struct ActionID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 }
 
-/// A bundle id, reverse-DNS: `^[a-z0-9]+(\.[a-z0-9-]+)+$`, at most 128 characters.
-public struct BundleID: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let rawValue: String
-
-    public init?(_ text: some StringProtocol) {
-        guard Self.isValid(text) else { return nil }
-        rawValue = String(text)
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
+public enum BundleIDRule: IdentifierRule {
     public static func isValid(_ text: some StringProtocol) -> Bool {
         let labels = text.split(separator: ".", omittingEmptySubsequences: false)
         guard text.utf8.count <= 128, labels.count >= 2, let first = labels.first else { return false }
@@ -45,19 +47,7 @@ public struct BundleID: Sendable, Hashable, Comparable, CustomStringConvertible 
     }
 }
 
-/// A signing key id: `^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$` (it names files in the trusted-keys directory).
-public struct KeyID: Sendable, Hashable, Comparable, CustomStringConvertible {
-    public let rawValue: String
-
-    public init?(_ text: some StringProtocol) {
-        guard Self.isValid(text) else { return nil }
-        rawValue = String(text)
-    }
-
-    public var description: String { rawValue }
-
-    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
-
+public enum KeyIDRule: IdentifierRule {
     public static func isValid(_ text: some StringProtocol) -> Bool {
         let bytes = Array(text.utf8)
         guard (1...64).contains(bytes.count) else { return false }

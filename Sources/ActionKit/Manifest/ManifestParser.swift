@@ -73,7 +73,13 @@ public enum ManifestParser {
 
     /// A string as it appears in a message: JSON-style quotes, non-printable characters as `\u{…}`.
     static func quoted(_ text: String, limit: Int = 80) -> String {
-        var out = "\""
+        "\"" + printable(text, limit: limit) + "\""
+    }
+
+    /// Text from outside as it may appear in a message or an answer: printable ASCII, anything
+    /// else as `\u{…}` (no control or bidi character survives), at most `limit` characters.
+    package static func printable(_ text: String, limit: Int = 80) -> String {
+        var out = ""
         for (n, scalar) in text.unicodeScalars.enumerated() {
             if n >= limit {
                 out += "…"
@@ -85,7 +91,7 @@ public enum ManifestParser {
                 out += "\\u{\(String(scalar.value, radix: 16, uppercase: true))}"
             }
         }
-        return out + "\""
+        return out
     }
 }
 

@@ -19,7 +19,11 @@ import Glibc
 /// - audit log: `--audit-log` / `ZUMIK_AUDIT_LOG`, `<state dir>/audit.jsonl`.
 /// - rate limit: `--rate-limit-burst` / `ZUMIK_RATE_LIMIT_BURST` (30), `--rate-limit-per-second` /
 ///   `ZUMIK_RATE_LIMIT_PER_SECOND` (1), `--rate-limit-failed-auth-cost` (5), `--rate-limit-max-clients` (10000).
-/// - trusted proxies: `--trusted-proxy CIDR` (repeatable) / `ZUMIK_TRUSTED_PROXIES` (comma separated), none.
+/// - Unix socket for nginx: `--unix-socket PATH` / `OPS_AGENT_UNIX_SOCKET`, none. `X-Forwarded-For` is believed
+///   only on it; TCP clients are always keyed by their peer address (`ZUMIK_TRUSTED_PROXIES` is refused).
+/// - connections: `--header-timeout` / `ZUMIK_HEADER_TIMEOUT` (10 s), `--idle-timeout` / `ZUMIK_IDLE_TIMEOUT`
+///   (60 s), `--max-connections` / `ZUMIK_MAX_CONNECTIONS` (1024), `--max-connections-per-client` /
+///   `ZUMIK_MAX_CONNECTIONS_PER_CLIENT` (64).
 /// - docker host for actions: `--docker-host` / `ZUMIK_DOCKER_HOST`, none (never inherited from `DOCKER_HOST`).
 /// - log format: `--log-format logfmt|json` / `ZUMIK_LOG_FORMAT`, `logfmt`; `--log-level` / `ZUMIK_LOG_LEVEL`, `info`.
 public struct AgentConfiguration: Sendable {
@@ -32,7 +36,9 @@ public struct AgentConfiguration: Sendable {
     public var stateDirectory: String
     public var auditLogPath: String
     public var rateLimit: ClientRateLimiter.Configuration
-    public var trustedProxies: [CIDR]
+    /// Where nginx connects; the only channel whose `X-Forwarded-For` is believed.
+    public var unixSocketPath: String?
+    public var connectionLimits: ConnectionLimits
     /// Passed to actions as `DOCKER_HOST` when set.
     public var dockerHost: String?
     public var logFormat: LogFormat
@@ -53,7 +59,8 @@ public struct AgentConfiguration: Sendable {
         stateDirectory: String = "/var/lib/zumik-ops-agent",
         auditLogPath: String? = nil,
         rateLimit: ClientRateLimiter.Configuration = .init(),
-        trustedProxies: [CIDR] = [],
+        unixSocketPath: String? = nil,
+        connectionLimits: ConnectionLimits = .init(),
         dockerHost: String? = nil,
         logFormat: LogFormat = .logfmt,
         logLevel: String = "info",
@@ -67,7 +74,8 @@ public struct AgentConfiguration: Sendable {
         self.stateDirectory = stateDirectory
         self.auditLogPath = auditLogPath ?? (stateDirectory as NSString).appendingPathComponent("audit.jsonl")
         self.rateLimit = rateLimit
-        self.trustedProxies = trustedProxies
+        self.unixSocketPath = unixSocketPath
+        self.connectionLimits = connectionLimits
         self.dockerHost = dockerHost
         self.logFormat = logFormat
         self.logLevel = logLevel
@@ -86,7 +94,11 @@ public struct AgentConfiguration: Sendable {
         public var rateLimitPerSecond: Double?
         public var rateLimitFailedAuthCost: Double?
         public var rateLimitMaxClients: Int?
-        public var trustedProxies: [String]
+        public var unixSocketPath: String?
+        public var headerTimeout: Double?
+        public var idleTimeout: Double?
+        public var maxConnections: Int?
+        public var maxConnectionsPerClient: Int?
         public var dockerHost: String?
         public var logFormat: String?
         public var logLevel: String?
@@ -102,7 +114,11 @@ public struct AgentConfiguration: Sendable {
             rateLimitPerSecond: Double? = nil,
             rateLimitFailedAuthCost: Double? = nil,
             rateLimitMaxClients: Int? = nil,
-            trustedProxies: [String] = [],
+            unixSocketPath: String? = nil,
+            headerTimeout: Double? = nil,
+            idleTimeout: Double? = nil,
+            maxConnections: Int? = nil,
+            maxConnectionsPerClient: Int? = nil,
             dockerHost: String? = nil,
             logFormat: String? = nil,
             logLevel: String? = nil
@@ -117,7 +133,11 @@ public struct AgentConfiguration: Sendable {
             self.rateLimitPerSecond = rateLimitPerSecond
             self.rateLimitFailedAuthCost = rateLimitFailedAuthCost
             self.rateLimitMaxClients = rateLimitMaxClients
-            self.trustedProxies = trustedProxies
+            self.unixSocketPath = unixSocketPath
+            self.headerTimeout = headerTimeout
+            self.idleTimeout = idleTimeout
+            self.maxConnections = maxConnections
+            self.maxConnectionsPerClient = maxConnectionsPerClient
             self.dockerHost = dockerHost
             self.logFormat = logFormat
             self.logLevel = logLevel
@@ -217,19 +237,57 @@ public struct AgentConfiguration: Sendable {
             )
         )
 
-        var proxies: [CIDR] = []
-        var proxyTexts = options.trustedProxies
-        if proxyTexts.isEmpty, let value = environment["ZUMIK_TRUSTED_PROXIES"] {
-            proxyTexts = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter {
-                !$0.isEmpty
-            }
+        if let value = environment["ZUMIK_TRUSTED_PROXIES"], !value.isEmpty {
+            throw StartupError(
+                "ZUMIK_TRUSTED_PROXIES: no longer supported: X-Forwarded-For is believed only from the Unix socket (--unix-socket / OPS_AGENT_UNIX_SOCKET), never over TCP; see docs/agent.md"
+            )
         }
-        for text in proxyTexts {
-            guard let cidr = CIDR(text) else {
-                throw StartupError("trusted proxy '\(text)': not a CIDR (e.g. 127.0.0.1/32 or ::1/128)")
+        var unixSocketPath: String?
+        if let value = options.unixSocketPath ?? environment["OPS_AGENT_UNIX_SOCKET"], !value.isEmpty {
+            guard value.hasPrefix("/"), value.utf8.count < 108 else {
+                throw StartupError(
+                    "--unix-socket / OPS_AGENT_UNIX_SOCKET: '\(value)' must be an absolute path under 108 bytes"
+                )
             }
-            proxies.append(cidr)
+            unixSocketPath = value
         }
+        var connections = ConnectionLimits()
+        connections.headerTimeoutSeconds = try number(
+            options.headerTimeout,
+            environment,
+            "ZUMIK_HEADER_TIMEOUT",
+            "--header-timeout",
+            connections.headerTimeoutSeconds,
+            minimum: 0.1
+        )
+        connections.idleTimeoutSeconds = try number(
+            options.idleTimeout,
+            environment,
+            "ZUMIK_IDLE_TIMEOUT",
+            "--idle-timeout",
+            connections.idleTimeoutSeconds,
+            minimum: 0.1
+        )
+        connections.maxConnections = Int(
+            try number(
+                options.maxConnections.map(Double.init),
+                environment,
+                "ZUMIK_MAX_CONNECTIONS",
+                "--max-connections",
+                Double(connections.maxConnections),
+                minimum: 2
+            )
+        )
+        connections.maxConnectionsPerClient = Int(
+            try number(
+                options.maxConnectionsPerClient.map(Double.init),
+                environment,
+                "ZUMIK_MAX_CONNECTIONS_PER_CLIENT",
+                "--max-connections-per-client",
+                Double(connections.maxConnectionsPerClient),
+                minimum: 1
+            )
+        )
 
         let logFormatText = pick(options.logFormat, "ZUMIK_LOG_FORMAT", "logfmt")
         guard let logFormat = LogFormat(rawValue: logFormatText) else {
@@ -265,7 +323,8 @@ public struct AgentConfiguration: Sendable {
                 (stateDirectory as NSString).appendingPathComponent("audit.jsonl")
             ),
             rateLimit: rateLimit,
-            trustedProxies: proxies,
+            unixSocketPath: unixSocketPath,
+            connectionLimits: connections,
             dockerHost: dockerHost,
             logFormat: logFormat,
             logLevel: logLevel

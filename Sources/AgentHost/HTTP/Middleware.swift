@@ -53,7 +53,11 @@ struct EnvelopeMiddleware: RouterMiddleware {
     ) async throws -> Response {
         let start = ContinuousClock.now
         var context = context
-        context.clientIP = state.clientIP(peer: context.remoteAddress?.ipAddress, headers: request.headers)
+        context.clientIP = AgentState.clientIP(
+            peer: context.remoteAddress?.ipAddress,
+            viaUnixSocket: context.viaUnixSocket,
+            headers: request.headers
+        )
         let route = AgentRoutes.match(request.uri.path)?.label ?? "unmatched"
         var response: Response
         var refusal: AgentHTTPError?

@@ -96,6 +96,11 @@ public enum RawHTTP {
             }
         }
         guard connected == 0 else { throw RawHTTPError(message: "connect 127.0.0.1:\(port): errno \(errno)") }
+        return try exchange(fd: fd, bytes: bytes)
+    }
+
+    /// Sends `bytes` on a connected socket and reads one response (until complete or closed).
+    static func exchange(fd: Int32, bytes: [UInt8]) throws -> RawHTTPResponse {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes {
@@ -118,7 +123,7 @@ public enum RawHTTP {
         return parsed.response
     }
 
-    private static func parse(_ data: [UInt8]) throws -> (response: RawHTTPResponse, complete: Bool) {
+    static func parse(_ data: [UInt8]) throws -> (response: RawHTTPResponse, complete: Bool) {
         let separator: [UInt8] = [13, 10, 13, 10]
         guard let end = data.indices.first(where: { data[$0...].starts(with: separator) }) else {
             throw RawHTTPError(message: "incomplete head")
