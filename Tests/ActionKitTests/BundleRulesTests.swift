@@ -1,7 +1,6 @@
 import ActionKit
 import BundleLoading
 import Foundation
-import Synchronization
 import Testing
 import ZumikTestSupport
 
@@ -138,44 +137,5 @@ import ZumikTestSupport
         print("symlink swap: \(swaps) swaps, \(reloads) reloads, symlinked bundle served \(served) times")
         #expect(swaps > 100, "the swapper ran")
         #expect(served == 0)
-    }
-}
-
-/// Swaps `bundles/<name>` between the real directory and the symlink `bundles/.link`, as fast as
-/// it can, on its own thread (renames only: each state is a complete directory or a symlink).
-final class DirectorySwapper: Sendable {
-    let bundles: String
-    let name: String
-    private let running = Atomic<Bool>(true)
-    private let swaps = Atomic<Int>(0)
-    private let done = Mutex<Bool>(false)
-
-    init(bundles: String, name: String) {
-        self.bundles = bundles
-        self.name = name
-    }
-
-    func start() {
-        let thread = Thread { [self] in
-            let real = "\(bundles)/\(name)"
-            let parked = "\(bundles)/.real"
-            let link = "\(bundles)/.link"
-            while running.load(ordering: .relaxed) {
-                guard rename(real, parked) == 0 else { break }
-                rename(link, real)
-                rename(real, link)
-                rename(parked, real)
-                swaps.add(1, ordering: .relaxed)
-            }
-            done.withLock { $0 = true }
-        }
-        thread.start()
-    }
-
-    /// Stops the swapper, waits for it to leave the real directory in place; returns the swap count.
-    func stop() -> Int {
-        running.store(false, ordering: .relaxed)
-        while !done.withLock({ $0 }) { usleep(1000) }
-        return swaps.load(ordering: .relaxed)
     }
 }
