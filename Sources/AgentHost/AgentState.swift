@@ -97,28 +97,32 @@ public struct AgentMetrics: Sendable {
 
     func request(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
         Counter(
-            label: "zumik.agent.http.requests",
+            label: "zumik.agent.http.requests.total",
             dimensions: [("route", route), ("method", method), ("status", "\(status)")],
             factory: factory
         ).increment()
-        Metrics.Timer(label: "zumik.agent.http.duration", dimensions: [("route", route)], factory: factory)
-            .recordInterval(since: start)
+        Metrics.Timer(
+            label: "zumik.agent.http.request.duration.seconds",
+            dimensions: [("route", route)],
+            factory: factory
+        )
+        .recordInterval(since: start)
     }
 
     func actionRun(action: String, outcome: String, durationMs: Int) {
         Counter(
-            label: "zumik.agent.action.runs",
+            label: "zumik.agent.action.runs.total",
             dimensions: [("action", action), ("outcome", outcome)],
             factory: factory
         )
         .increment()
-        Metrics.Timer(label: "zumik.agent.action.duration", dimensions: [("action", action)], factory: factory)
+        Metrics.Timer(label: "zumik.agent.action.duration.seconds", dimensions: [("action", action)], factory: factory)
             .recordMilliseconds(durationMs)
     }
 
     func actionRefused(action: String, outcome: String) {
         Counter(
-            label: "zumik.agent.action.refusals",
+            label: "zumik.agent.action.refusals.total",
             dimensions: [("action", action), ("outcome", outcome)],
             factory: factory
         )

@@ -1,4 +1,4 @@
-import ActionKit
+public import ActionKit
 import ActionPluginKit
 import CActionABI
 import CZumikSys

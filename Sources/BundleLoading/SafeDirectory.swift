@@ -1,4 +1,4 @@
-import ActionKit
+public import ActionKit
 
 #if canImport(Glibc)
 import Glibc

@@ -460,9 +460,11 @@ import Glibc
             let metrics = try await RawHTTP.get(port: agent.port, "/metrics", token: testToken)
             #expect(metrics.status == 200)
             #expect(metrics.header("Content-Type")?.hasPrefix("text/plain") == true)
-            #expect(metrics.text.contains(#"zumik_agent_action_runs{action="noop",outcome="succeeded"} 1"#))
+            #expect(metrics.text.contains(#"zumik_agent_action_runs_total{action="noop",outcome="succeeded"} 1"#))
             #expect(
-                metrics.text.contains(#"zumik_agent_http_requests{route="/v1/actions",method="GET",status="200"} 1"#)
+                metrics.text.contains(
+                    #"zumik_agent_http_requests_total{route="/v1/actions",method="GET",status="200"} 1"#
+                )
             )
         }
     }

@@ -21,8 +21,9 @@ struct BundleSwapBinaryTests {
             swapper.start()
             var reads = 0
             var served = 0
-            let deadline = ContinuousClock.now + .seconds(4)
-            while ContinuousClock.now < deadline {
+            // Up to 500 reloads and reads, for at most 8 s (fewer on a loaded machine).
+            let deadline = ContinuousClock.now + .seconds(8)
+            while reads < 500, ContinuousClock.now < deadline {
                 kill(agent.process.pid, SIGHUP)
                 let catalog = try await agent.get("/v1/actions").json()
                 let actions = catalog["actions"] as? [[String: Any]] ?? []
@@ -36,7 +37,7 @@ struct BundleSwapBinaryTests {
                 "symlink swap (binary): \(swaps) swaps, \(reads) catalog reads, symlinked bundle served \(served) times"
             )
             #expect(swaps > 100, "the swapper ran")
-            #expect(reads > 20)
+            #expect(reads >= 10)
             #expect(served == 0)
             // Settled: the real bundle is served again after one more reload.
             kill(agent.process.pid, SIGHUP)

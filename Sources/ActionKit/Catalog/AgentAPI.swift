@@ -17,47 +17,37 @@ public enum AgentAPI {
         }
     }
 
+    /// One action in the catalog: its signed ``ActionSpec`` and the bundle it came from. The
+    /// spec's fields read through (`action.id`, `action.argv`); on the wire they are flat, beside
+    /// `bundle`.
+    @dynamicMemberLookup
     public struct CatalogAction: Sendable, Hashable, Codable {
-        public var id: String
-        public var title: String
-        public var description: String
-        public var kind: ActionKind
-        public var argv: [String]
-        public var preflightArgv: [String]?
-        public var timeoutS: Int
-        public var killGraceS: Int
-        public var lock: String
-        public var limits: ActionLimits
-        public var targets: [String]
-        public var rank: Int
-        public var maxOutputBytes: Int
+        public var spec: ActionSpec
         public var bundle: BundleRef
 
         public init(spec: ActionSpec, bundle: BundleRef) {
-            self.id = spec.id
-            self.title = spec.title
-            self.description = spec.description
-            self.kind = spec.kind
-            self.argv = spec.argv
-            self.preflightArgv = spec.preflightArgv
-            self.timeoutS = spec.timeoutS
-            self.killGraceS = spec.killGraceS
-            self.lock = spec.lock
-            self.limits = spec.limits
-            self.targets = spec.targets
-            self.rank = spec.rank
-            self.maxOutputBytes = spec.maxOutputBytes
+            self.spec = spec
             self.bundle = bundle
         }
 
+        public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ActionSpec, Value>) -> Value {
+            get { spec[keyPath: keyPath] }
+            set { spec[keyPath: keyPath] = newValue }
+        }
+
         enum CodingKeys: String, CodingKey {
-            case id, title, description, kind, argv
-            case preflightArgv = "preflight_argv"
-            case timeoutS = "timeout_s"
-            case killGraceS = "kill_grace_s"
-            case lock, limits, targets, rank
-            case maxOutputBytes = "max_output_bytes"
             case bundle
+        }
+
+        public init(from decoder: any Decoder) throws {
+            spec = try ActionSpec(from: decoder)
+            bundle = try decoder.container(keyedBy: CodingKeys.self).decode(BundleRef.self, forKey: .bundle)
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            try spec.encode(to: encoder)
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(bundle, forKey: .bundle)
         }
     }
 
