@@ -15,6 +15,7 @@ let package = Package(
         .executable(name: "zumik-actions", targets: ["ZumikActions"]),
         .library(name: "ActionKit", targets: ["ActionKit"]),
         .library(name: "BundleLoading", targets: ["BundleLoading"]),
+        .library(name: "ServerSupport", targets: ["ServerSupport"]),
         .library(name: "AgentHost", targets: ["AgentHost"]),
         .library(name: "Monitor", targets: ["Monitor"]),
         // Action bundles: loaded by the agent with dlopen, never linked into it.
@@ -68,6 +69,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// Server pieces both executables share (listen addresses, incl. the Unix socket form).
+        .target(
+            name: "ServerSupport",
+            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+        ),
         /// The bundle loader: safe paths, signature and scope checks, sealed-memfd dlopen, the
         /// registry. No HTTP: `zumik-actions` links it without a server.
         .target(
@@ -86,6 +92,7 @@ let package = Package(
             dependencies: [
                 "ActionKit",
                 "BundleLoading",
+                "ServerSupport",
                 "CActionABI",
                 "CZumikSys",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -200,7 +207,7 @@ let package = Package(
         .testTarget(
             name: "AgentHostTests",
             dependencies: [
-                "AgentHost", "BundleLoading", "ZumikTestSupport",
+                "AgentHost", "BundleLoading", "ServerSupport", "ZumikTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -5,6 +5,7 @@ import Hummingbird
 import Logging
 import Metrics
 import Prometheus
+import ServerSupport
 
 /// Everything the request handlers share: the actions, the limits, the audit log, the metrics.
 final class AgentState: Sendable {

@@ -1,5 +1,6 @@
 import CZumikSys
 import Foundation
+import ServerSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -244,7 +245,7 @@ public struct AgentConfiguration: Sendable {
         }
         var unixSocketPath: String?
         if let value = options.unixSocketPath ?? environment["OPS_AGENT_UNIX_SOCKET"], !value.isEmpty {
-            guard value.hasPrefix("/"), value.utf8.count < 108 else {
+            guard ListenAddress.isUnixSocketPath(value) else {
                 throw StartupError(
                     "--unix-socket / OPS_AGENT_UNIX_SOCKET: '\(value)' must be an absolute path under 108 bytes"
                 )
@@ -381,33 +382,4 @@ public struct AgentConfiguration: Sendable {
 public struct StartupError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
-}
-
-/// A listen address: an IP literal and a port.
-public enum ListenAddress {
-    public static func parse(_ text: String) -> (host: String, port: Int)? {
-        let host: Substring
-        let portText: Substring
-        if text.hasPrefix("[") {
-            guard let close = text.firstIndex(of: "]") else { return nil }
-            host = text[text.index(after: text.startIndex)..<close]
-            let rest = text[text.index(after: close)...]
-            guard rest.hasPrefix(":") else { return nil }
-            portText = rest.dropFirst()
-        } else {
-            guard let colon = text.lastIndex(of: ":") else { return nil }
-            host = text[..<colon]
-            portText = text[text.index(after: colon)...]
-        }
-        guard isIPLiteral(String(host)), portText.allSatisfy(\.isASCII), let port = Int(portText),
-            (0...65535).contains(port)
-        else { return nil }
-        return (String(host), port)
-    }
-
-    public static func isIPLiteral(_ text: String) -> Bool {
-        var v4 = in_addr()
-        var v6 = in6_addr()
-        return inet_pton(AF_INET, text, &v4) == 1 || inet_pton(AF_INET6, text, &v6) == 1
-    }
 }
