@@ -4,7 +4,7 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import Metrics
-import Prometheus
+public import Prometheus
 import ServerSupport
 
 /// Everything the request handlers share: the actions, the limits, the audit log, the metrics.

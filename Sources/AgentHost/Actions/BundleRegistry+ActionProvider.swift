@@ -1,5 +1,5 @@
 import ActionKit
-import BundleLoading
+public import BundleLoading
 
 /// The production source of actions: the verified, loaded bundles.
 extension BundleRegistry: ActionProvider {
