@@ -6,6 +6,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The monitor wing and the shared server pieces: imports are internal unless written `public import`,
+/// so a module's public surface names only what its callers need.
+let layeredSwiftSettings: [SwiftSetting] =
+    swiftSettings + [
+        .enableUpcomingFeature("InternalImportsByDefault")
+    ]
+
 let package = Package(
     name: "zumik-ops",
     platforms: [.macOS(.v15)],
@@ -15,7 +22,10 @@ let package = Package(
         .executable(name: "zumik-actions", targets: ["ZumikActions"]),
         .library(name: "ActionKit", targets: ["ActionKit"]),
         .library(name: "AgentHost", targets: ["AgentHost"]),
+        .library(name: "Probing", targets: ["Probing"]),
         .library(name: "Monitor", targets: ["Monitor"]),
+        .library(name: "Remediation", targets: ["Remediation"]),
+        .library(name: "ServerSupport", targets: ["ServerSupport"]),
         // Action bundles: loaded by the agent with dlopen, never linked into it.
         .library(name: "DockerActions", type: .dynamic, targets: ["DockerActions"]),
         .library(name: "NginxActions", type: .dynamic, targets: ["NginxActions"]),
@@ -82,11 +92,29 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        /// What both executables share: the log handler (logfmt/JSON, RFC 3339 timestamps).
+        .target(
+            name: "ServerSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ],
+            swiftSettings: layeredSwiftSettings
+        ),
+
+        // MARK: The monitor wing: Probing → Monitor → Remediation, one way (docs/architecture.md)
+
+        /// The libcurl engine, the one HTTP request/result type, the prober and the classifier.
+        .target(
+            name: "Probing",
+            dependencies: ["CCurlShim"],
+            swiftSettings: layeredSwiftSettings
+        ),
+        /// Config, debounce, the store behind `MonitorStorage`, alerts, the service loop, the control API.
         .target(
             name: "Monitor",
             dependencies: [
                 "ActionKit",
-                "CCurlShim",
+                "Probing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -95,7 +123,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSwiftSettings
+        ),
+        /// The incident responder: leash, ladder, model loop, driver; agent and model clients; the journal.
+        .target(
+            name: "Remediation",
+            dependencies: [
+                "ActionKit",
+                "Monitor",
+                "Probing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: layeredSwiftSettings
         ),
 
         // MARK: Executables
@@ -104,6 +143,7 @@ let package = Package(
             name: "ZumikOpsAgent",
             dependencies: [
                 "AgentHost",
+                "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -116,6 +156,9 @@ let package = Package(
             dependencies: [
                 "ActionKit",
                 "Monitor",
+                "Probing",
+                "Remediation",
+                "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -192,7 +235,7 @@ let package = Package(
         .testTarget(
             name: "MonitorTests",
             dependencies: [
-                "Monitor", "ZumikTestSupport",
+                "Monitor", "Probing", "Remediation", "ServerSupport", "ZumikTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServerSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -94,11 +95,7 @@ struct ZumikOpsAgent: AsyncParsableCommand {
 
         let format = configuration.logFormat
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StderrLogHandler(label: label, format: format)
-            handler.logLevel = level
-            return handler
-        }
+        LineLogHandler.bootstrap(format: format == .json ? .json : .logfmt, level: level)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "zumik-ops-agent")
@@ -119,68 +116,5 @@ struct ZumikOpsAgent: AsyncParsableCommand {
             logger.critical("server stopped", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-    }
-}
-
-/// One line per record on stderr, as logfmt or JSON.
-struct StderrLogHandler: LogHandler {
-    let label: String
-    let format: AgentConfiguration.LogFormat
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    init(label: String, format: AgentConfiguration.LogFormat) {
-        self.label = label
-        self.format = format
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("time", Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
-            ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description),
-        ]
-        let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
-        let line: String
-        switch format {
-        case .json:
-            let object = Dictionary(fields, uniquingKeysWith: { $1 })
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-            line = String(decoding: data, as: UTF8.self)
-        case .logfmt:
-            line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
-        }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    static func logfmtValue(_ value: String) -> String {
-        let plain =
-            !value.isEmpty
-            && value.unicodeScalars.allSatisfy {
-                $0.value > 0x20 && $0.value < 0x7f && $0 != "\"" && $0 != "=" && $0 != "\\"
-            }
-        if plain { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

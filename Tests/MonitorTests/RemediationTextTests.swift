@@ -1,11 +1,13 @@
 import Foundation
+import Probing
 import Testing
 
 @testable import Monitor
+@testable import Remediation
 
 @Suite("Remediation text framing")
 struct RemediationTextTests {
-    typealias Run = IncidentRun<ImmediateClock>
+    typealias Run = RemediationTexts
 
     @Test("output is cut to the byte budget, keeping its end, on character boundaries")
     func tailKeepsTheEnd() {

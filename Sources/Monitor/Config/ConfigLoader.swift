@@ -1,5 +1,5 @@
 import ActionKit
-import Foundation
+public import Foundation
 import Yams
 
 /// Reads `MonitorConfig` from YAML and the environment. Unknown keys are errors; every error names the file,
@@ -8,7 +8,8 @@ import Yams
 /// Top-level keys: `interval`, `confirmation_delay`, `failure_threshold`, `success_threshold`,
 /// `degraded_threshold_ms`, `cert_warning_days`, `max_in_flight`, `store_path`, `control` (`listen`),
 /// `discord` (`retry_base_ms`, `retry_max_ms`), `hosts` (map name → `url_env`, `token_env`),
-/// `remediation` (free-form, issue 5), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
+/// `remediation` (`model`, `base_url`, `settle_seconds`, `max_completion_tokens`, `model_timeout_seconds`,
+/// `max_model_turns`), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
 /// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`).
 /// Durations are `500ms`, `10s`, `5m`, `1h` or a number of seconds.
 public enum ConfigLoader {
@@ -178,23 +179,56 @@ private struct Reader {
         return .milliseconds(Int64((seconds * 1000).rounded()))
     }
 
-    func json(_ node: Node) -> JSONValue {
-        switch node {
-        case .scalar(let scalar):
-            if node.tag.description == Tag.Name.null.rawValue { return .null }
-            if let b = node.bool, scalar.style == .plain { return .bool(b) }
-            if let i = node.int, scalar.style == .plain { return .number(Double(i)) }
-            if let f = node.float, scalar.style == .plain { return .number(f) }
-            return .string(scalar.string)
-        case .mapping(let mapping):
-            var object: [String: JSONValue] = [:]
-            for (key, value) in mapping { object[key.string ?? ""] = json(value) }
-            return .object(object)
-        case .sequence(let sequence):
-            return .array(sequence.map { json($0) })
-        case .alias:
-            return .null
+    /// A plain number (integer or decimal) within `range`.
+    mutating func number(_ node: Node?, at path: String, range: ClosedRange<Double>) -> Double? {
+        guard let node else { return nil }
+        guard case .scalar(let scalar) = node, scalar.style == .plain, let value = Double(scalar.string),
+            range.contains(value)
+        else {
+            fail(path, "must be a number from \(range.lowerBound) to \(range.upperBound)")
+            return nil
         }
+        return value
+    }
+
+    /// The `remediation:` subtree; absent or null keeps every default.
+    mutating func readRemediation(_ node: Node) -> RemediationSettings {
+        var settings = RemediationSettings()
+        if node.tag.description == Tag.Name.null.rawValue { return settings }
+        let allowed: Set<String> = [
+            "model", "base_url", "settle_seconds", "max_completion_tokens", "model_timeout_seconds", "max_model_turns",
+        ]
+        guard let map = mapping(node, at: "remediation", allowed: allowed) else { return settings }
+        func text(_ key: String) -> String? {
+            guard let value = string(map[key], at: "remediation.\(key)") else { return nil }
+            guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+                fail("remediation.\(key)", "must be a non-empty string")
+                return nil
+            }
+            return value
+        }
+        if let model = text("model") { settings.model = model }
+        if let base = text("base_url") {
+            if base.hasPrefix("https://") || base.hasPrefix("http://") {
+                settings.baseURL = base
+            } else {
+                fail("remediation.base_url", "must be an http(s) URL")
+            }
+        }
+        if let settle = number(map["settle_seconds"], at: "remediation.settle_seconds", range: 0...3600) {
+            settings.settle = .milliseconds(Int64(settle * 1000))
+        }
+        if let tokens = number(map["max_completion_tokens"], at: "remediation.max_completion_tokens", range: 16...16384)
+        {
+            settings.maxCompletionTokens = Int(tokens)
+        }
+        if let timeout = number(map["model_timeout_seconds"], at: "remediation.model_timeout_seconds", range: 1...600) {
+            settings.modelTimeout = .milliseconds(Int64(timeout * 1000))
+        }
+        if let turns = number(map["max_model_turns"], at: "remediation.max_model_turns", range: 1...100) {
+            settings.maxModelTurns = Int(turns)
+        }
+        return settings
     }
 
     mutating func read(root: Node?, environment: [String: String]) -> MonitorConfig {
@@ -253,7 +287,7 @@ private struct Reader {
                 config.retryMax = .milliseconds(v)
             }
         }
-        if let node = top["remediation"] { config.remediation = json(node) }
+        if let node = top["remediation"] { config.remediation = readRemediation(node) }
         config.secrets = readSecrets(environment)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)

@@ -1,5 +1,6 @@
 import ActionKit
 import Foundation
+public import Probing
 
 /// The monitor's configuration: properties and policy from the YAML file, secrets from the environment.
 /// Every key is documented where `ConfigLoader` reads it.
@@ -29,8 +30,8 @@ public struct MonitorConfig: Sendable {
     /// Outbox sender backoff (`discord.retry_base_ms` default 1000, `discord.retry_max_ms` default 300000).
     public var retryBase: Duration
     public var retryMax: Duration
-    /// The `remediation:` subtree, untouched, for issue 5 to interpret.
-    public var remediation: JSONValue?
+    /// The `remediation:` settings (model, settle time, caps).
+    public var remediation: RemediationSettings
     public var properties: [PropertyConfig]
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
@@ -49,7 +50,7 @@ public struct MonitorConfig: Sendable {
         controlPort: Int = 9464,
         retryBase: Duration = .seconds(1),
         retryMax: Duration = .seconds(300),
-        remediation: JSONValue? = nil,
+        remediation: RemediationSettings = RemediationSettings(),
         properties: [PropertyConfig] = [],
         hosts: [String: HostConfig] = [:],
         secrets: Secrets = Secrets()
@@ -123,6 +124,20 @@ public struct PropertyConfig: Sendable, Hashable, Codable {
         self.host = host
         self.service = service
         self.caFile = caFile
+    }
+
+    /// What the prober needs of this property.
+    public var target: ProbeTarget {
+        ProbeTarget(
+            name: name,
+            url: url,
+            method: method,
+            expectedStatus: expectedStatus,
+            bodyContains: bodyContains,
+            timeout: timeout,
+            degradedMs: degradedMs,
+            caFile: caFile
+        )
     }
 }
 

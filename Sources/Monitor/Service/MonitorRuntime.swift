@@ -1,7 +1,8 @@
 import Foundation
-import Hummingbird
-import Logging
-import Prometheus
+public import Hummingbird
+public import Logging
+public import Probing
+public import Prometheus
 import ServiceLifecycle
 import UnixSignals
 
@@ -19,7 +20,7 @@ public struct MonitorRuntime: Sendable {
     /// What a responder factory gets: the parts it shares with the monitor.
     public struct ResponderEnvironment: Sendable {
         public let config: MonitorConfig
-        public let store: MonitorStore
+        public let store: any MonitorStorage
         public let outbox: AlertOutbox
         public let transport: any HTTPTransport
         public let logger: Logger
@@ -34,8 +35,7 @@ public struct MonitorRuntime: Sendable {
         try self.init(config: config, logger: logger, makeResponder: { _ in responder }, console: console)
     }
 
-    /// - Parameter makeResponder: builds the incident responder (issue 5's remediation) from the shared parts,
-    ///   e.g. a journal on `store.pool` that writes its messages with `MonitorStore.enqueue(in:…)`.
+    /// - Parameter makeResponder: builds the incident responder (remediation) from the shared parts.
     public init(
         config: MonitorConfig,
         logger: Logger,
