@@ -1,3 +1,6 @@
+// One concern, kept in one file on purpose (about 440 lines): the libcurl multi engine — its thread, its
+// queue, the easy-handle setup and the C callbacks share private state that splitting would have to expose.
+
 internal import CCurlShim
 import Foundation
 import Synchronization

@@ -76,29 +76,18 @@ public struct MonitorConfig: Sendable {
     public func property(named name: String) -> PropertyConfig? { properties.first { $0.name == name } }
 }
 
-/// One watched property.
-public struct PropertyConfig: Sendable, Hashable, Codable {
-    /// Unique, `^[a-z0-9][a-z0-9._-]{0,63}$`.
-    public var name: String
-    public var url: String
-    /// GET (default), HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
-    public var method: String
-    /// Accepted status codes (default `[200]`).
-    public var expectedStatus: [Int]
-    /// A substring the body must contain, if set.
-    public var bodyContains: String?
-    /// Whole-probe timeout (default 10 s).
-    public var timeout: Duration
-    /// Total latency above which the answer is degraded.
-    public var degradedMs: Int
+/// One watched property: what the prober checks (`target`: name, URL, method, expected status, body text,
+/// timeout, degraded threshold, CA file; its fields read and write as the property's own, e.g.
+/// `property.url`) and what the monitor does about it. Names are unique, `^[a-z0-9][a-z0-9._-]{0,63}$`.
+@dynamicMemberLookup
+public struct PropertyConfig: Sendable, Hashable {
+    public var target: ProbeTarget
     /// Alert only, never remediate.
     public var alertOnly: Bool
     /// Ops-agent host name (a `hosts` entry, or `default`).
     public var host: String?
     /// The service remediation targets, e.g. `api-core`.
     public var service: String?
-    /// Extra CA bundle to trust for this property.
-    public var caFile: String?
 
     public init(
         name: String,
@@ -113,22 +102,7 @@ public struct PropertyConfig: Sendable, Hashable, Codable {
         service: String? = nil,
         caFile: String? = nil
     ) {
-        self.name = name
-        self.url = url
-        self.method = method
-        self.expectedStatus = expectedStatus
-        self.bodyContains = bodyContains
-        self.timeout = timeout
-        self.degradedMs = degradedMs
-        self.alertOnly = alertOnly
-        self.host = host
-        self.service = service
-        self.caFile = caFile
-    }
-
-    /// What the prober needs of this property.
-    public var target: ProbeTarget {
-        ProbeTarget(
+        self.target = ProbeTarget(
             name: name,
             url: url,
             method: method,
@@ -138,6 +112,14 @@ public struct PropertyConfig: Sendable, Hashable, Codable {
             degradedMs: degradedMs,
             caFile: caFile
         )
+        self.alertOnly = alertOnly
+        self.host = host
+        self.service = service
+    }
+
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ProbeTarget, Value>) -> Value {
+        get { target[keyPath: keyPath] }
+        set { target[keyPath: keyPath] = newValue }
     }
 }
 

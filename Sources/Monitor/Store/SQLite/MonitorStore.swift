@@ -138,13 +138,10 @@ public final class MonitorStore: MonitorStorage {
             let silenced = state.isSilenced(at: now)
             var outboxID: Int64?
             if let transition = step.transition, !silenced {
-                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
-                outboxID = try OutboxRepository.insert(
+                outboxID = try Self.announce(
                     db,
-                    message(event),
-                    kind: "transition",
-                    incidentID: incident?.id,
-                    now: now
+                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
+                    message
                 )
                 state.announced = transition.to
             }
@@ -189,19 +186,16 @@ public final class MonitorStore: MonitorStorage {
             if state.announced != state.health, let result = state.lastResult {
                 let t = Transition(from: state.announced, to: state.health)
                 transition = t
-                let event = AlertEvent(
-                    transition: t,
-                    result: result,
-                    incident: incident,
-                    at: now,
-                    note: "state changed during maintenance"
-                )
-                outboxID = try OutboxRepository.insert(
+                outboxID = try Self.announce(
                     db,
-                    message(event),
-                    kind: "transition",
-                    incidentID: incident?.id,
-                    now: now
+                    AlertEvent(
+                        transition: t,
+                        result: result,
+                        incident: incident,
+                        at: now,
+                        note: "state changed during maintenance"
+                    ),
+                    message
                 )
                 state.announced = state.health
             }
@@ -302,6 +296,21 @@ public final class MonitorStore: MonitorStorage {
 
     public func markFailed(_ id: Int64, at: Date, error: String) throws {
         try writeNow { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
+    }
+
+    /// Queues the alert for a transition (outbox kind `transition`) and returns its row id.
+    private static func announce(
+        _ db: Database,
+        _ event: AlertEvent,
+        _ message: (AlertEvent) -> any OutboxMessage
+    ) throws -> Int64 {
+        try OutboxRepository.insert(
+            db,
+            message(event),
+            kind: "transition",
+            incidentID: event.incident?.id,
+            now: event.at
+        )
     }
 
     /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
