@@ -384,37 +384,39 @@ private final class Core: @unchecked Sendable {
     }
 }
 
-private let curlWrite: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data,
-    size,
-    count,
-    user in
+/// libcurl's write/header callback arguments as the transfer they belong to and the bytes received;
+/// `body` returns how many bytes it took (fewer aborts the transfer).
+private func receive(
+    _ data: UnsafeMutablePointer<CChar>?,
+    _ size: Int,
+    _ count: Int,
+    _ user: UnsafeMutableRawPointer?,
+    _ body: (Transfer, UnsafeBufferPointer<UInt8>) -> Int
+) -> Int {
     guard let user, let data else { return 0 }
     let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
     let n = size * count
-    if transfer.body.count + n > transfer.request.maxResponseBytes {
-        transfer.tooLarge = true
-        return 0
+    return data.withMemoryRebound(to: UInt8.self, capacity: n) {
+        body(transfer, UnsafeBufferPointer(start: $0, count: n))
     }
-    data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
-        transfer.body.append(contentsOf: UnsafeBufferPointer(start: bytes, count: n))
+}
+
+private let curlWrite: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
+    receive($0, $1, $2, $3) { transfer, bytes in
+        if transfer.body.count + bytes.count > transfer.request.maxResponseBytes {
+            transfer.tooLarge = true
+            return 0
+        }
+        transfer.body.append(contentsOf: bytes)
+        return bytes.count
     }
-    return n
 }
 
 private let curlHeader: @convention(c) (UnsafeMutablePointer<CChar>?, Int, Int, UnsafeMutableRawPointer?) -> Int = {
-    data,
-    size,
-    count,
-    user in
-    guard let user, let data else { return 0 }
-    let transfer = Unmanaged<Transfer>.fromOpaque(user).takeUnretainedValue()
-    let n = size * count
-    let line = data.withMemoryRebound(to: UInt8.self, capacity: n) { bytes in
-        String(decoding: UnsafeBufferPointer(start: bytes, count: n), as: UTF8.self)
+    receive($0, $1, $2, $3) { transfer, bytes in
+        if transfer.headerLines.count < 200 { transfer.headerLines.append(String(decoding: bytes, as: UTF8.self)) }
+        return bytes.count
     }
-    if transfer.headerLines.count < 200 { transfer.headerLines.append(line) }
-    return n
 }
 
 /// Parses OpenSSL's certificate date text as curl reports it: `Nov 28 23:59:52 2027 GMT`.
