@@ -27,10 +27,6 @@ static int memfd_with(const char *name, const void *bytes, size_t len, unsigned 
     return fd;
 }
 
-int zumik_memfd_with(const char *name, const void *bytes, size_t len) {
-    return memfd_with(name, bytes, len, MFD_CLOEXEC);
-}
-
 int zumik_sealed_memfd(const char *name, const void *bytes, size_t len) {
     int fd = memfd_with(name, bytes, len, MFD_CLOEXEC | MFD_ALLOW_SEALING);
     if (fd < 0) return -1;

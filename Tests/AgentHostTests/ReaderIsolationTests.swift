@@ -58,13 +58,23 @@ struct ReaderIsolationTests {
             #expect(seen["pid"] as? Int != Int(agent.process.pid))
             #expect(seen["fds"] as? [Int] == [0, 1, 2, 3, 4])
             #expect(seen["env"] as? Int == 0)
-
             // Every run is audited: an intent and a completion each.
             let records = try agent.auditRecords()
             for id in ids {
                 let outcomes = records.filter { $0["action"] as? String == id }.compactMap { $0["outcome"] as? String }
                 #expect(outcomes == ["started", "succeeded"], "\(id): \(outcomes)")
             }
+            // A healthy helper stays for the next call of its bundle (no start-up per run).
+            let again = try #require(try await agent.run("reader_probe").json()["interpretation"] as? [String: Any])
+            #expect(again["pid"] as? Int == seen["pid"] as? Int)
+            var latencies: [Duration] = []
+            for _ in 0..<20 {
+                let start = ContinuousClock.now
+                #expect(try await agent.run("reader_ok").status == 200)
+                latencies.append(start.duration(to: .now))
+            }
+            print("reader isolation: run of 'true' with a warm reader helper, p50 \(latencies.sorted()[10])")
+
             // SIGTERM still completes, with status 0.
             await agent.process.stop()
             #expect(!agent.process.process.isRunning)

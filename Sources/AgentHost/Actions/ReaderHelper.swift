@@ -7,13 +7,15 @@ import CZumikSys
 import Glibc
 #endif
 
-/// The child side of a plugin reader call: the agent binary re-executed with ``argument``.
+/// The child side of plugin reader calls: the agent binary re-executed with ``argument``.
 ///
-/// Descriptor 3 is the sealed memfd the loader verified, descriptor 4 the input (``ReaderInput``),
-/// stdout the answer: `0` (nothing to say) or `1` followed by the plugin's JSON. Before the plugin
-/// is mapped the helper limits its own CPU time and address space and disables core dumps; the
-/// parent has already cleared its environment, closed every other descriptor and put it in a
-/// process group of its own.
+/// Descriptor 3 is the sealed memfd the loader verified; descriptor 4 a socket to the agent that
+/// carries framed calls (``ReaderFrame``): each request is a ``ReaderInput``, each answer `0`
+/// (nothing to say) or `1` followed by the plugin's JSON. Before the plugin is mapped the helper
+/// limits its own CPU time and address space and disables core dumps; the parent has already
+/// cleared its environment, closed every other descriptor and put it in a process group of its own.
+/// It serves calls until the agent closes the socket, and retires itself (saying so in its last
+/// answer) once it has used half of its CPU limit.
 public enum ReaderHelper {
     /// `argv[1]` of a reader helper. Never shown in `--help`.
     public static let argument = "--zumik-plugin-reader"
@@ -23,12 +25,13 @@ public enum ReaderHelper {
         guard arguments.count == 4, arguments[1] == argument else { return }
         let cpuSeconds = UInt(arguments[2]) ?? 5
         let memoryBytes = UInt(arguments[3]) ?? (1 << 30)
-        _exit(run(cpuSeconds: cpuSeconds, memoryBytes: memoryBytes))
+        _exit(serve(cpuSeconds: cpuSeconds, memoryBytes: memoryBytes))
     }
 
-    private static func run(cpuSeconds: UInt, memoryBytes: UInt) -> Int32 {
+    private static let socket: Int32 = 4
+
+    private static func serve(cpuSeconds: UInt, memoryBytes: UInt) -> Int32 {
         guard zumik_limit_self(cpuSeconds, memoryBytes) == 0 else { return 70 }
-        guard let input = ReaderInput.read(from: 4) else { return 65 }
         guard let handle = dlopen("/proc/self/fd/3", RTLD_NOW | RTLD_LOCAL),
             let symbol = dlsym(handle, BundleABI.entrySymbol)
         else { return 66 }
@@ -39,6 +42,19 @@ public enum ReaderHelper {
             raw.loadUnaligned(fromByteOffset: 16, as: UInt32.self) == BundleABI.tableSize
         else { return 67 }
         let table = raw.assumingMemoryBound(to: zumik_action_table.self)
+        while true {
+            guard let request = ReaderFrame.receive(from: socket, deadline: nil, maxBytes: Int(UInt32.max)) else {
+                return 0  // the agent closed the socket
+            }
+            guard let input = ReaderInput.decode(request.payload) else { return 65 }
+            let answer = interpret(table, input)
+            let retiring = cpuSecondsUsed() * 2 >= Double(cpuSeconds)
+            guard ReaderFrame.send(answer, retiring: retiring, to: socket, deadline: nil) else { return 74 }
+            if retiring { return 0 }
+        }
+    }
+
+    private static func interpret(_ table: UnsafePointer<zumik_action_table>, _ input: ReaderInput) -> [UInt8] {
         let answer = input.actionID.withCString { id in
             input.stdout.withUnsafeBufferPointer { out in
                 input.stderr.withUnsafeBufferPointer { err in
@@ -54,20 +70,17 @@ public enum ReaderHelper {
                 }
             }
         }
-        var output: [UInt8] = [UInt8(ascii: "0")]
-        if let answer {
-            let length = strnlen(answer, ReaderProcess.maxAnswerBytes + 1)
-            output = [UInt8(ascii: "1")] + UnsafeRawBufferPointer(start: answer, count: length)
-            table.pointee.free_string(answer)
-        }
-        var offset = 0
-        while offset < output.count {
-            let written = output.withUnsafeBytes { write(1, $0.baseAddress! + offset, $0.count - offset) }
-            if written < 0 && errno == EINTR { continue }
-            if written <= 0 { return 74 }
-            offset += written
-        }
-        return 0
+        guard let answer else { return [UInt8(ascii: "0")] }
+        defer { table.pointee.free_string(answer) }
+        let length = strnlen(answer, ReaderProcess.maxAnswerBytes + 1)
+        return [UInt8(ascii: "1")] + UnsafeRawBufferPointer(start: answer, count: length)
+    }
+
+    private static func cpuSecondsUsed() -> Double {
+        var usage = rusage()
+        guard getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage) == 0 else { return .infinity }
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 }
 
@@ -87,15 +100,7 @@ struct ReaderInput {
         return Array(header.utf8) + stdout + stderr
     }
 
-    static func read(from fd: Int32) -> ReaderInput? {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, $0.count, off_t(bytes.count)) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
+    static func decode(_ bytes: [UInt8]) -> ReaderInput? {
         var fields: [String] = []
         var index = 0
         while fields.count < 6, let newline = bytes[index...].firstIndex(of: UInt8(ascii: "\n")) {

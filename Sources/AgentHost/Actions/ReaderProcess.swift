@@ -42,105 +42,141 @@ public enum ReaderIsolation {
     public static var current: Helper? { helper.withLock { $0 } }
 }
 
-/// The parent side of a plugin reader call: spawns the helper, gives it the verified image and the
-/// input, and waits for its answer within the limits. A helper that crashes, exits, hangs or
-/// answers too much costs only this answer.
+/// The parent side of plugin reader calls. Each bundle image has at most one idle helper
+/// (``ReaderHelper``) that serves calls one at a time, so a run pays for a helper's start only once
+/// in a while; concurrent calls start more helpers, which end after their call. A helper that
+/// crashes, exits, hangs, answers too much or garbage is killed and costs only that answer; the
+/// next call starts a fresh one.
 enum ReaderProcess {
     static let maxAnswerBytes = 1 << 20
+    static let maxIdlePerImage = 1
 
     struct Failure: Error, CustomStringConvertible {
         var description: String
     }
+
+    /// A running helper for one image; owned by one call at a time.
+    struct Worker: Sendable {
+        var pid: pid_t
+        var socket: Int32
+        var pidfd: Int32
+    }
+
+    private static let idle = Mutex<[Int32: [Worker]]>([:])
 
     static func interpret(
         helper: ReaderIsolation.Helper,
         imageFD: Int32,
         input: ReaderInput
     ) -> Result<JSONValue?, Failure> {
-        let start = ContinuousClock.now
-        let deadline = start + helper.limits.timeout
-        let payload = input.encoded
-        let inputFD = payload.withUnsafeBytes { zumik_memfd_with("zumik-reader-input", $0.baseAddress, $0.count) }
-        guard inputFD >= 0 else { return .failure(Failure(description: "input memfd: \(errnoText())")) }
-        defer { close(inputFD) }
-        var pipe: [Int32] = [-1, -1]
-        guard zumik_pipe_cloexec(&pipe) == 0 else { return .failure(Failure(description: "pipe: \(errnoText())")) }
-        defer { close(pipe[0]) }
+        let deadline = ContinuousClock.now + helper.limits.timeout
+        let worker: Worker
+        switch idleWorker(imageFD) ?? spawn(helper: helper, imageFD: imageFD) {
+        case .success(let started): worker = started
+        case .failure(let failure): return .failure(failure)
+        }
+        let answer: Result<ReaderFrame, ReaderFrame.Failure> =
+            ReaderFrame.send(input.encoded, retiring: false, to: worker.socket, deadline: deadline)
+            ? ReaderFrame.receiving(from: worker.socket, deadline: deadline, maxBytes: maxAnswerBytes + 1)
+            : .failure(.closed)
+        switch answer {
+        case .success(let frame):
+            if frame.retiring { _ = end(worker, waitingUntil: nil) } else { release(worker, imageFD: imageFD) }
+            guard frame.payload.first == UInt8(ascii: "1") else {
+                return frame.payload == [UInt8(ascii: "0")]
+                    ? .success(nil) : .failure(Failure(description: "answered garbage"))
+            }
+            // Same rule as in-process: an answer that is not JSON counts as no answer.
+            return .success(try? JSONDecoder().decode(JSONValue.self, from: Data(frame.payload.dropFirst())))
+        case .failure(.timedOut):
+            _ = end(worker, waitingUntil: nil)
+            return .failure(Failure(description: "no answer within \(helper.limits.timeout)"))
+        case .failure(.tooLarge):
+            _ = end(worker, waitingUntil: nil)
+            return .failure(Failure(description: "answer larger than \(maxAnswerBytes) bytes"))
+        case .failure(.closed):
+            // It hung up: it crashed or exited. How, if it finishes dying before the deadline.
+            guard let status = end(worker, waitingUntil: deadline) else {
+                return .failure(Failure(description: "no answer within \(helper.limits.timeout)"))
+            }
+            if status & 0x7f != 0 {
+                let signal = status & 0x7f
+                let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
+                return .failure(Failure(description: "killed by signal \(signal) (\(name))"))
+            }
+            let code = (status >> 8) & 0xff
+            return .failure(
+                Failure(
+                    description: code == 0 ? "exited before answering" : "exited with status \(code) before answering"
+                )
+            )
+        }
+    }
+
+    /// An idle helper for the image that is still alive.
+    private static func idleWorker(_ imageFD: Int32) -> Result<Worker, Failure>? {
+        while let worker = idle.withLock({ $0[imageFD]?.popLast() }) {
+            var status: Int32 = 0
+            if waitpid(worker.pid, &status, WNOHANG) == 0 { return .success(worker) }
+            _ = end(worker, waitingUntil: nil)
+        }
+        return nil
+    }
+
+    private static func release(_ worker: Worker, imageFD: Int32) {
+        let kept = idle.withLock { idle in
+            guard idle[imageFD, default: []].count < maxIdlePerImage else { return false }
+            idle[imageFD, default: []].append(worker)
+            return true
+        }
+        if !kept { _ = end(worker, waitingUntil: nil) }
+    }
+
+    private static func spawn(helper: ReaderIsolation.Helper, imageFD: Int32) -> Result<Worker, Failure> {
+        var pair: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0 else {
+            return .failure(Failure(description: "socketpair: \(errnoText())"))
+        }
+        let devNull = open("/dev/null", O_WRONLY | O_CLOEXEC)
         let argv = [
             "zumik-ops-agent", ReaderHelper.argument, "\(helper.limits.cpuSeconds)", "\(helper.limits.memoryBytes)",
         ]
         var pid: pid_t = 0
         let rc = ActionRunner.withCStrings(argv) { cArgv in
             ActionRunner.withCStrings([]) { cEnv in
-                zumik_spawn_helper(helper.executable, cArgv, cEnv, imageFD, inputFD, pipe[1], &pid)
+                zumik_spawn_helper(helper.executable, cArgv, cEnv, imageFD, pair[1], devNull, &pid)
             }
         }
-        close(pipe[1])
+        close(pair[1])
+        if devNull >= 0 { close(devNull) }
         guard rc == 0 else {
+            close(pair[0])
             return .failure(Failure(description: "cannot start the helper: \(String(cString: strerror(rc)))"))
         }
-        _ = fcntl(pipe[0], F_SETFL, fcntl(pipe[0], F_GETFL) | O_NONBLOCK)
+        return .success(Worker(pid: pid, socket: pair[0], pidfd: zumik_pidfd_open(pid)))
+    }
 
-        let pidfd = zumik_pidfd_open(pid)
-        defer { if pidfd >= 0 { close(pidfd) } }
-        var output: [UInt8] = []
-        var scratch = [UInt8](repeating: 0, count: 64 * 1024)
-        var open = true
-        var timedOut = false
+    /// Ends the helper: waits for it to exit by itself until `deadline` (nil: not at all), then
+    /// kills its group and reaps it. The wait status when it exited by itself before the deadline.
+    private static func end(_ worker: Worker, waitingUntil deadline: ContinuousClock.Instant?) -> Int32? {
+        defer {
+            close(worker.socket)
+            if worker.pidfd >= 0 { close(worker.pidfd) }
+        }
         var status: Int32 = 0
-        var exited = false
-        func drain() {
-            while open && output.count <= maxAnswerBytes + 1 {
-                let count = scratch.withUnsafeMutableBytes { read(pipe[0], $0.baseAddress, $0.count) }
-                if count > 0 {
-                    output.append(contentsOf: scratch[0..<count])
-                } else if count == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
-                    open = false
-                } else {
-                    return
+        if let deadline {
+            while ContinuousClock.now < deadline {
+                if waitpid(worker.pid, &status, WNOHANG) == worker.pid {
+                    kill(-worker.pid, SIGKILL)  // anything it left in its group
+                    return status
                 }
+                var one = pollfd(fd: worker.pidfd, events: Int16(POLLIN), revents: 0)
+                _ = worker.pidfd >= 0 ? poll(&one, 1, 50) : poll(nil, 0, 5)
             }
         }
-        while true {
-            drain()
-            if output.count > maxAnswerBytes + 1 { break }
-            exited = waitpid(pid, &status, WNOHANG) == pid
-            if exited {
-                drain()  // what it wrote before it exited; nothing it left behind is waited for
-                break
-            }
-            let now = ContinuousClock.now
-            if now >= deadline {
-                timedOut = true
-                break
-            }
-            let left = now.duration(to: deadline).components
-            let leftMs = Int32(clamping: left.seconds * 1000 + left.attoseconds / 1_000_000_000_000_000 + 1)
-            var fds: [pollfd] = []
-            if open { fds.append(pollfd(fd: pipe[0], events: Int16(POLLIN), revents: 0)) }
-            if pidfd >= 0 { fds.append(pollfd(fd: pidfd, events: Int16(POLLIN), revents: 0)) }
-            // Without a pidfd, look at the helper again every 5 ms.
-            _ = poll(&fds, nfds_t(fds.count), pidfd >= 0 ? leftMs : min(leftMs, 5))
-        }
-        let tooLarge = output.count > maxAnswerBytes + 1
-        // Nothing of the helper outlives the call.
-        kill(-pid, SIGKILL)
-        if !exited { while waitpid(pid, &status, 0) < 0 && errno == EINTR {} }
-
-        if timedOut { return .failure(Failure(description: "no answer within \(helper.limits.timeout)")) }
-        if tooLarge { return .failure(Failure(description: "answer larger than \(maxAnswerBytes) bytes")) }
-        if status & 0x7f != 0 {
-            let signal = status & 0x7f
-            let name = strsignal(signal).map { String(cString: $0) } ?? "signal \(signal)"
-            return .failure(Failure(description: "killed by signal \(signal) (\(name))"))
-        }
-        let code = (status >> 8) & 0xff
-        guard code == 0 else { return .failure(Failure(description: "exited with status \(code) before answering")) }
-        guard let kind = output.first else { return .failure(Failure(description: "exited before answering")) }
-        if kind == UInt8(ascii: "0"), output.count == 1 { return .success(nil) }
-        guard kind == UInt8(ascii: "1") else { return .failure(Failure(description: "answered garbage")) }
-        // Same rule as in-process: an answer that is not JSON counts as no answer.
-        return .success(try? JSONDecoder().decode(JSONValue.self, from: Data(output.dropFirst())))
+        kill(-worker.pid, SIGKILL)
+        while waitpid(worker.pid, &status, 0) < 0 && errno == EINTR {}
+        return nil
     }
 
     private static func errnoText() -> String { String(cString: strerror(errno)) }

@@ -18,7 +18,8 @@ int zumik_spawn(const char *path, char *const argv[], char *const envp[], int st
 
 /// Spawns the plugin reader helper: `path` with `argv` and `envp`, in a process group of its own,
 /// default signal dispositions, cwd "/", stdin and stderr on /dev/null, stdout on `stdout_fd`,
-/// `image_fd` as descriptor 3 and `input_fd` as descriptor 4, every other descriptor closed.
+/// `image_fd` as descriptor 3 and `input_fd` (its socket to the agent) as descriptor 4, every other
+/// descriptor closed.
 /// Returns 0 and sets *pid, or an errno value.
 int zumik_spawn_helper(const char *path, char *const argv[], char *const envp[], int image_fd, int input_fd,
                        int stdout_fd, pid_t *pid);

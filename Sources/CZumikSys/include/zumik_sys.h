@@ -14,10 +14,6 @@ extern "C" {
 /// Returns the fd, or -1 with errno set.
 int zumik_sealed_memfd(const char *name, const void *bytes, size_t len);
 
-/// An anonymous memory file (MFD_CLOEXEC, not sealed) holding `len` bytes, for a child to read from
-/// offset 0. Returns the fd, or -1 with errno set.
-int zumik_memfd_with(const char *name, const void *bytes, size_t len);
-
 /// Returns the seals on fd (F_GET_SEALS), or -1 with errno set.
 int zumik_get_seals(int fd);
 
