@@ -92,6 +92,12 @@ struct WriteAheadAuditTests {
             }
             #expect(started.count == expected + 1, "one intent per run that ran")
             #expect(Set(started) == Set(completed), "every run that ran has its completion")
+            // The refused run is counted with the refusals, written when the agent stops.
+            await agent.process.stop()
+            let summaries = try lines(auditPath).compactMap {
+                (try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])?["refusals"] as? [String: Int]
+            }
+            #expect(summaries == [["not_run": 1]])
         }
     }
 

@@ -127,13 +127,19 @@ struct AgentRoutesHandlers: Sendable {
                 metadata: ["audit.error": "\(error)"]
             )
             state.metrics.actionRefused(action: spec.id, outcome: AgentAPI.ErrorBody.notRun)
-            return JSONResponse.make(
+            // Counted with the refusals: its summary is written once the log accepts writes again.
+            record.outcome = AgentAPI.ErrorBody.notRun
+            record.status = 503
+            try? state.auditLog.append(record)
+            var response = JSONResponse.make(
                 .serviceUnavailable,
                 AgentAPI.ErrorBody(
                     message: "not run: the audit log could not record the intent",
                     outcome: AgentAPI.ErrorBody.notRun
                 )
             )
+            response.headers[AgentRoutes.auditHeader] = record.auditID
+            return response
         }
         logger.notice(
             "running action",
