@@ -56,33 +56,28 @@ struct AgentRoutesHandlers: Sendable {
         return JSONResponse.make(.ok, AuditPage(records: state.auditLog.recent(limit: limit)))
     }
 
-    /// `POST /v1/actions/{id}/run`. Audits every outcome itself (and sets `X-Audit-Id`).
+    /// `POST /v1/actions/{id}/run`. Audits every outcome itself (and sets `X-Audit-Id`): a run's
+    /// intent is durable before anything is spawned and its completion after; refusals are counted
+    /// into their client's summary.
     func run(_ request: Request, context: AgentRequestContext) async -> Response {
         let rawID = AgentRoutes.namedAction(request.uri.path) ?? ""
         var record = state.baseRecord(request: request, context: context, action: rawID)
 
-        func finish(_ status: HTTPResponse.Status, _ response: Response) -> Response {
-            var response = response
-            record.status = Int(status.code)
-            do {
-                try state.auditLog.append(record)
-            } catch {
-                state.logger.critical("audit log write failed", metadata: ["audit.path": "\(state.auditLog.path)"])
-                return JSONResponse.make(.serviceUnavailable, AgentAPI.ErrorBody(message: "audit log unavailable"))
-            }
-            response.headers[AgentRoutes.auditHeader] = record.auditID
-            return response
-        }
         func refuse(_ error: AgentHTTPError) -> Response {
             record.outcome = error.outcome
             record.message = error.message
+            record.status = Int(error.status.code)
             if ActionID.isValid(rawID), state.provider.runnableAction(id: rawID) != nil {
                 state.metrics.actionRefused(action: rawID, outcome: error.outcome)
             }
-            return finish(
+            try? state.auditLog.append(record)
+            var response = JSONResponse.make(
                 error.status,
-                JSONResponse.make(error.status, AgentAPI.ErrorBody(message: error.message), headers: error.headers)
+                AgentAPI.ErrorBody(message: AuditText.clean(error.message)),
+                headers: error.headers
             )
+            response.headers[AgentRoutes.auditHeader] = record.auditID
+            return response
         }
 
         guard ActionID.isValid(rawID), let action = state.provider.runnableAction(id: rawID) else {
@@ -103,10 +98,6 @@ struct AgentRoutesHandlers: Sendable {
         record.incident = body.incident
 
         let spec = action.spec
-        guard state.auditLog.isHealthy else {
-            state.logger.critical("refusing to run: the audit log failed", metadata: ["action.id": "\(spec.id)"])
-            return refuse(AgentHTTPError(.serviceUnavailable, "audit log unavailable", outcome: "audit_unavailable"))
-        }
         guard state.locks.tryAcquire(spec.lock) else {
             return refuse(AgentHTTPError(.conflict, "lock '\(spec.lock)' is held by a running action", outcome: "busy"))
         }
@@ -125,19 +116,49 @@ struct AgentRoutesHandlers: Sendable {
         var logger = context.logger
         logger[metadataKey: "action.id"] = "\(spec.id)"
         logger[metadataKey: "audit.id"] = "\(record.auditID)"
+
+        // Write-ahead: nothing is spawned unless its intent is durable.
+        record.outcome = AuditRecord.Outcome.started
+        do {
+            try state.auditLog.appendRun(record)
+        } catch {
+            logger.critical(
+                "not running: the audit log cannot record the intent",
+                metadata: ["audit.error": "\(error)"]
+            )
+            state.metrics.actionRefused(action: spec.id, outcome: AgentAPI.ErrorBody.notRun)
+            // Counted with the refusals: its summary is written once the log accepts writes again.
+            record.outcome = AgentAPI.ErrorBody.notRun
+            record.status = 503
+            try? state.auditLog.append(record)
+            var response = JSONResponse.make(
+                .serviceUnavailable,
+                AgentAPI.ErrorBody(
+                    message: "not run: the audit log could not record the intent",
+                    outcome: AgentAPI.ErrorBody.notRun
+                )
+            )
+            response.headers[AgentRoutes.auditHeader] = record.auditID
+            return response
+        }
         logger.notice(
             "running action",
             metadata: [
                 "client.ip": "\(context.clientIP)", "bundle.id": "\(action.bundle.id)",
-                "incident": "\(body.incident ?? "")",
+                "incident": "\(AuditText.clean(body.incident ?? ""))",
             ]
         )
 
-        let (result, outcome) = await execute(spec)
+        let (result, outcome) = await execute(spec, runID: record.auditID)
         let stdoutTail = Array(result.stdoutTail)
         let stderrTail = Array(result.stderrTail)
-        let interpretation =
-            result.spawnError == nil ? action.interpret(result.exitCode, result.signal, stdoutTail, stderrTail) : nil
+        var interpretation: JSONValue?
+        if result.spawnError == nil {
+            // The reader may block (its helper process): never on the cooperative pool.
+            interpretation = await BlockingThread.run(name: "zumik-reader") {
+                action.interpret(result.exitCode, result.signal, stdoutTail, stderrTail)
+            }
+        }
         state.metrics.actionRun(action: spec.id, outcome: outcome, durationMs: result.durationMs)
         logger.notice(
             "action finished",
@@ -148,7 +169,9 @@ struct AgentRoutesHandlers: Sendable {
             ]
         )
 
+        record.time = AuditLog.timestamp()
         record.outcome = outcome
+        record.status = 200
         record.exitCode = result.exitCode
         record.signal = result.signal
         record.timedOut = result.timedOut
@@ -156,6 +179,12 @@ struct AgentRoutesHandlers: Sendable {
         record.stdoutBytes = result.stdoutBytes
         record.stderrBytes = result.stderrBytes
         record.message = result.spawnError
+        do {
+            try state.auditLog.appendRun(record, keepIfFailed: true)
+        } catch {
+            // The action ran: answer with its result; the completion is written with the next record.
+            logger.critical("audit log: completion kept for the next write", metadata: ["audit.error": "\(error)"])
+        }
         let payload = AgentAPI.RunResult(
             action: spec.id,
             auditID: record.auditID,
@@ -171,18 +200,21 @@ struct AgentRoutesHandlers: Sendable {
             truncated: result.truncated,
             interpretation: interpretation
         )
-        return finish(.ok, JSONResponse.make(.ok, payload))
+        var response = JSONResponse.make(.ok, payload)
+        response.headers[AgentRoutes.auditHeader] = record.auditID
+        return response
     }
 
     /// The preflight (if any) and then the main argv, within one timeout budget.
-    func execute(_ spec: ActionSpec) async -> (CommandResult, String) {
+    func execute(_ spec: ActionSpec, runID: String) async -> (CommandResult, String) {
         let start = ContinuousClock.now
         let total = Duration.seconds(spec.timeoutS)
         let grace = Duration.seconds(spec.killGraceS)
         if let preflight = spec.preflightArgv, !preflight.isEmpty {
             let result = await state.runner.run(
                 argv: preflight,
-                limits: CommandLimits(timeout: total, killGrace: grace, maxOutputBytes: spec.maxOutputBytes)
+                limits: CommandLimits(timeout: total, killGrace: grace, maxOutputBytes: spec.maxOutputBytes),
+                runID: runID
             )
             guard result.outcome == "succeeded" else {
                 return (result, result.spawnError == nil && !result.timedOut ? "preflight_failed" : result.outcome)
@@ -192,7 +224,8 @@ struct AgentRoutesHandlers: Sendable {
         let budget = remaining > .zero ? remaining : .milliseconds(1)
         let result = await state.runner.run(
             argv: spec.argv,
-            limits: CommandLimits(timeout: budget, killGrace: grace, maxOutputBytes: spec.maxOutputBytes)
+            limits: CommandLimits(timeout: budget, killGrace: grace, maxOutputBytes: spec.maxOutputBytes),
+            runID: runID
         )
         var adjusted = result
         adjusted.durationMs = Self.milliseconds(start.duration(to: .now))
