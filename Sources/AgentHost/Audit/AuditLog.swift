@@ -32,6 +32,10 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var stdoutBytes: Int?
     public var stderrBytes: Int?
     public var message: String?
+    /// Which API the request came through; nil only in records written before channels existed.
+    public var channel: AuditChannel?
+    /// MCP only: the client's declared `clientInfo.name` (control characters removed, bounded).
+    public var clientName: String?
 
     public init(
         auditID: String,
@@ -52,7 +56,9 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         durationMs: Int? = nil,
         stdoutBytes: Int? = nil,
         stderrBytes: Int? = nil,
-        message: String? = nil
+        message: String? = nil,
+        channel: AuditChannel? = .rest,
+        clientName: String? = nil
     ) {
         self.auditID = auditID
         self.time = time
@@ -73,6 +79,8 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         self.stdoutBytes = stdoutBytes
         self.stderrBytes = stderrBytes
         self.message = message
+        self.channel = channel
+        self.clientName = clientName
     }
 
     enum CodingKeys: String, CodingKey {
@@ -90,8 +98,14 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         case durationMs = "duration_ms"
         case stdoutBytes = "stdout_bytes"
         case stderrBytes = "stderr_bytes"
-        case message
+        case message, channel
+        case clientName = "client_name"
     }
+}
+
+/// The API a request that named an action came through.
+public enum AuditChannel: String, Sendable, Hashable, Codable {
+    case rest, mcp
 }
 
 /// An append-only JSONL file. Each record is written with one `write` on an `O_APPEND`

@@ -22,6 +22,7 @@ import Glibc
 /// - trusted proxies: `--trusted-proxy CIDR` (repeatable) / `ZUMIK_TRUSTED_PROXIES` (comma separated), none.
 /// - docker host for actions: `--docker-host` / `ZUMIK_DOCKER_HOST`, none (never inherited from `DOCKER_HOST`).
 /// - log format: `--log-format logfmt|json` / `ZUMIK_LOG_FORMAT`, `logfmt`; `--log-level` / `ZUMIK_LOG_LEVEL`, `info`.
+/// - MCP: see ``MCPConfiguration``.
 public struct AgentConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -39,6 +40,8 @@ public struct AgentConfiguration: Sendable {
     public var logLevel: String
     /// Largest request body accepted (413 beyond).
     public var maxBodyBytes: Int
+    /// What MCP clients may call on `POST /mcp`.
+    public var mcp = MCPConfiguration()
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case logfmt, json
@@ -90,6 +93,7 @@ public struct AgentConfiguration: Sendable {
         public var dockerHost: String?
         public var logFormat: String?
         public var logLevel: String?
+        public var mcp = MCPConfiguration.Options()
 
         public init(
             host: String? = nil,
@@ -248,7 +252,7 @@ public struct AgentConfiguration: Sendable {
             dockerHost = value
         }
 
-        return AgentConfiguration(
+        var configuration = AgentConfiguration(
             host: host,
             port: port,
             token: token,
@@ -270,6 +274,8 @@ public struct AgentConfiguration: Sendable {
             logFormat: logFormat,
             logLevel: logLevel
         )
+        configuration.mcp = try MCPConfiguration.resolve(options.mcp, environment: environment)
+        return configuration
     }
 
     private static func number(
