@@ -65,13 +65,15 @@ struct MCPAgentTests {
         let list: [[String: Any]] = [["op": "list"]]
         try await BinaryAgent.with(bundles: fixture.bundles) { agent in
             // Default policy: diagnostics only; remediations are hidden.
-            let tools = try #require(try await PythonMCP.http(agent, clientName: "lister", steps: list).first?["tools"])
+            let tools = try #require(
+                try await PythonMCP.session(agent, clientName: "lister", steps: list).first?["tools"]
+            )
             let names = (tools as? [[String: Any]])?.compactMap { $0["name"] as? String }
             #expect(names == ["disk_check"])
         }
         let allowed = ["--mcp-allow", "restart_thing", "--mcp-allow", "other_fix"]
         try await BinaryAgent.with(bundles: fixture.bundles, extraArguments: allowed) { agent in
-            let result = try await PythonMCP.http(agent, clientName: "lister", steps: list)
+            let result = try await PythonMCP.session(agent, clientName: "lister", steps: list)
             let tools = try #require(result.first?["tools"] as? [[String: Any]])
             let catalog = try #require(try await agent.get("/v1/actions").json()["actions"] as? [[String: Any]])
             #expect(tools.compactMap { $0["name"] as? String } == catalog.compactMap { $0["id"] as? String })
@@ -100,7 +102,7 @@ struct MCPAgentTests {
         let fixture = try Fixture()
         defer { fixture.work.remove() }
         try await BinaryAgent.with(bundles: fixture.bundles) { agent in
-            let results = try await PythonMCP.http(
+            let results = try await PythonMCP.session(
                 agent,
                 clientName: "on-call laptop\u{202E}\u{1B}[31m",
                 steps: [["op": "call", "name": "disk_check", "arguments": ["reason": "is the disk full?"]]]
@@ -132,7 +134,7 @@ struct MCPAgentTests {
         defer { fixture.work.remove() }
         let call: [[String: Any]] = [["op": "call", "name": "restart_thing", "arguments": ["reason": "api is down"]]]
         try await BinaryAgent.with(bundles: fixture.bundles) { agent in
-            let refused = try #require(try await PythonMCP.http(agent, clientName: "assistant", steps: call).first)
+            let refused = try #require(try await PythonMCP.session(agent, clientName: "assistant", steps: call).first)
             #expect(refused["isError"] as? Bool == true)
             #expect(PythonMCP.text(refused).contains("not enabled for MCP clients"))
             #expect(fixture.sideLines().isEmpty)
@@ -142,7 +144,7 @@ struct MCPAgentTests {
         }
         try await BinaryAgent.with(bundles: fixture.bundles, extraArguments: ["--mcp-allow", "restart_thing"]) {
             agent in
-            async let first = PythonMCP.http(
+            async let first = PythonMCP.session(
                 agent,
                 clientName: "assistant",
                 steps: [["op": "call", "name": "restart_thing", "arguments": ["reason": "api is down"]]]
@@ -175,8 +177,9 @@ struct MCPAgentTests {
             #expect(try await agent.mcp(call, session: session, token: "wrong-token-0123456789").status == 401)
             #expect(try await agent.mcp(call, session: session, token: nil).status == 401)
             do {
-                _ = try await PythonMCP.bridge(
+                _ = try await PythonMCP.session(
                     agent,
+                    via: .bridge,
                     clientName: "bridge",
                     token: "wrong-token-0123456789",
                     steps: [["op": "call", "name": "other_fix", "arguments": ["reason": "x"]]]
@@ -317,8 +320,9 @@ struct MCPAgentTests {
         let fixture = try Fixture()
         defer { fixture.work.remove() }
         try await BinaryAgent.with(bundles: fixture.bundles) { agent in
-            let results = try await PythonMCP.bridge(
+            let results = try await PythonMCP.session(
                 agent,
+                via: .bridge,
                 clientName: "stdio-client",
                 steps: [
                     ["op": "list"],

@@ -32,31 +32,29 @@ public enum PythonMCP {
         return results
     }
 
-    /// Over Streamable HTTP to `agent`'s `/mcp`.
-    public static func http(
-        _ agent: BinaryAgent,
-        clientName: String,
-        token: String = BinaryAgent.token,
-        steps: [[String: Any]]
-    ) async throws -> [[String: Any]] {
-        try await run([
-            "transport": "http", "url": "http://127.0.0.1:\(agent.port)/mcp", "token": token,
-            "client_name": clientName, "steps": steps,
-        ])
-    }
+    /// How the client reaches the agent: Streamable HTTP to its `/mcp`, or stdio through
+    /// `zumik-actions mcp --agent …`.
+    public enum Route: Sendable { case http, bridge }
 
-    /// Over stdio through `zumik-actions mcp --agent …`.
-    public static func bridge(
+    /// Connects to `agent` as `clientName` and runs `steps`.
+    public static func session(
         _ agent: BinaryAgent,
+        via route: Route = .http,
         clientName: String,
         token: String = BinaryAgent.token,
         steps: [[String: Any]]
     ) async throws -> [[String: Any]] {
-        try await run([
-            "transport": "stdio", "command": AgentBinary.directory + "/zumik-actions",
-            "args": ["mcp", "--agent", "http://127.0.0.1:\(agent.port)"],
-            "env": ["OPS_AGENT_TOKEN": token], "client_name": clientName, "steps": steps,
-        ])
+        var plan: [String: Any] = ["client_name": clientName, "steps": steps]
+        switch route {
+        case .http:
+            plan.merge(["transport": "http", "url": "http://127.0.0.1:\(agent.port)/mcp", "token": token]) { $1 }
+        case .bridge:
+            plan.merge([
+                "transport": "stdio", "command": AgentBinary.directory + "/zumik-actions",
+                "args": ["mcp", "--agent", "http://127.0.0.1:\(agent.port)"], "env": ["OPS_AGENT_TOKEN": token],
+            ]) { $1 }
+        }
+        return try await run(plan)
     }
 
     /// The text of a `tools/call` result's first content item.
