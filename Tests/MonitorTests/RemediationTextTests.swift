@@ -23,4 +23,28 @@ struct RemediationTextTests {
         #expect(text.contains("\n"))
         #expect(text.contains("\t"))
     }
+
+    @Test("the frame redacts secrets in the raw output tails")
+    func frameRedacts() {
+        let result = AgentAPI.RunResult(
+            action: "a",
+            auditID: "a_1",
+            outcome: "succeeded",
+            exitCode: 0,
+            signal: nil,
+            timedOut: false,
+            durationMs: 1,
+            stdoutTail: "DB_PASSWORD=hunter2hunter2\nok\n",
+            stderrTail: "Authorization: Bearer abcdef0123456789\n",
+            stdoutBytes: 31,
+            stderrBytes: 38,
+            truncated: false,
+            interpretation: nil
+        )
+        let text = UntrustedOutput.frame(result, budget: 4096)
+        #expect(!text.contains("hunter2hunter2"))
+        #expect(!text.contains("abcdef0123456789"))
+        #expect(text.contains("[REDACTED]"))
+        #expect(text.contains("ok"))
+    }
 }

@@ -35,7 +35,7 @@ struct MCPEndpoint: Sendable {
         guard configuration.enabled else {
             return Self.reply(.notFound, RPCReply(error: RPCError(.invalidRequest, "MCP is disabled on this agent")))
         }
-        if let refusal = Self.checkHeaders(request.headers) { return refusal }
+        if let refusal = Self.checkHeaders(request.headers, authority: request.head.authority) { return refusal }
         let bytes: [UInt8]
         do {
             bytes = Array(try await request.body.collect(upTo: configuration.maxBodyBytes).readableBytesView)
@@ -127,9 +127,22 @@ struct MCPEndpoint: Sendable {
         enabled them for MCP.
         """
 
-    /// 415 for a body that is not declared JSON, 406 for a client that accepts no JSON, 400 for
-    /// an MCP protocol version the agent does not speak.
-    static func checkHeaders(_ headers: HTTPFields) -> Response? {
+    /// 403 for a browser page from elsewhere (DNS rebinding: an `Origin` that is neither loopback
+    /// nor this request's host), 415 for a body that is not declared JSON, 406 for a client that
+    /// accepts no JSON, 400 for an MCP protocol version the agent does not speak.
+    static func checkHeaders(_ headers: HTTPFields, authority: String?) -> Response? {
+        if let origin = headers[.origin] {
+            let host = URLComponents(string: origin)?.host?.lowercased()
+            let own = authority.flatMap { URLComponents(string: "http://\($0)")?.host?.lowercased() }
+            guard let host, ["127.0.0.1", "localhost", "::1", "[::1]"].contains(host) || host == own else {
+                return reply(
+                    .forbidden,
+                    RPCReply(
+                        error: RPCError(.invalidRequest, "Origin not allowed: MCP takes no requests from other sites")
+                    )
+                )
+            }
+        }
         let contentType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
         guard contentType?.lowercased() == "application/json" else {
             return reply(
