@@ -169,6 +169,36 @@ struct MCPAgentTests {
         }
     }
 
+    @Test func actionWindowAndClientRateLimitAreSharedWithREST() async throws {
+        var fixture = try Fixture()
+        defer { fixture.work.remove() }
+        // One run per window for every action; six requests per client, no refill.
+        fixture.bundles[0].manifest = fixture.bundles[0].manifest.replacingOccurrences(
+            of: #""max_runs" : 1000"#,
+            with: #""max_runs" : 1"#
+        )
+        let limits = ["--rate-limit-burst", "6", "--rate-limit-per-second", "0", "--mcp-allow", "other_fix"]
+        try await BinaryAgent.with(bundles: fixture.bundles, extraArguments: limits) { agent in
+            let session = try await agent.mcpSession(clientName: "limits")  // 1
+            let ran = try await agent.mcpCall("other_fix", arguments: #"{"reason":"a"}"#, session: session)  // 2
+            #expect((try ran.json()["result"] as? [String: Any])?["isError"] as? Bool == false)
+            #expect(try await agent.run("other_fix").status == 429)  // 3: the window MCP used up
+            let again = try await agent.mcpCall("other_fix", arguments: #"{"reason":"b"}"#, session: session)  // 4
+            let refused = try #require(try again.json()["result"] as? [String: Any])
+            #expect(refused["isError"] as? Bool == true)
+            #expect(PythonMCP.text(refused).contains("action limit reached"))
+            let ping = #"{"jsonrpc":"2.0","id":5,"method":"ping"}"#
+            #expect(try await agent.mcp(ping, session: session).status == 200)  // 5
+            #expect(try await agent.mcp(ping, session: session).status == 200)  // 6
+            let limited = try await agent.mcp(ping, session: session)  // 7: the client's bucket is empty
+            #expect(limited.status == 429)
+            #expect(limited.header("Retry-After") != nil)
+            #expect(fixture.sideLines() == ["fix"])
+            let outcomes = try agent.auditRecords().map { "\($0["channel"] ?? "-"):\($0["outcome"] ?? "-")" }
+            #expect(outcomes == ["mcp:succeeded", "rest:limited", "mcp:limited"])
+        }
+    }
+
     @Test func badTokenUnknownToolAndHostileArgumentsRunNothing() async throws {
         let fixture = try Fixture()
         defer { fixture.work.remove() }
