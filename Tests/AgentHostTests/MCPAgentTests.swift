@@ -199,6 +199,19 @@ struct MCPAgentTests {
         }
     }
 
+    @Test func disabledMCPAnswers404AndRunsNothing() async throws {
+        let fixture = try Fixture()
+        defer { fixture.work.remove() }
+        try await BinaryAgent.with(bundles: fixture.bundles, extraArguments: ["--mcp-disable"]) { agent in
+            let call =
+                #"{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"disk_check","arguments":{"reason":"x"}}}"#
+            let refused = try await agent.mcp(call)
+            #expect(refused.status == 404)
+            #expect(try agent.auditRecords().isEmpty)
+            #expect(try await agent.run("disk_check").status == 200)
+        }
+    }
+
     @Test func badTokenUnknownToolAndHostileArgumentsRunNothing() async throws {
         let fixture = try Fixture()
         defer { fixture.work.remove() }
