@@ -74,30 +74,36 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     var logFormat: String?
     @Option(help: "Log level (ZUMIK_LOG_LEVEL), default info.")
     var logLevel: String?
+    @Option(name: .customLong("mcp-allow"), help: "A remediation MCP clients may call (repeatable; ZUMIK_MCP_ALLOW).")
+    var mcpAllow: [String] = []
+    @Flag(name: .customLong("mcp-disable"), help: "Serve no MCP endpoint (ZUMIK_MCP_DISABLE=1).")
+    var mcpDisable = false
 
     func run() async throws {
         let configuration: AgentConfiguration
         let auditLog: AuditLog
         do {
+            var options = AgentConfiguration.Options(
+                host: host,
+                port: port,
+                bundlesDirectory: bundlesDirectory,
+                trustedKeysDirectory: trustedKeysDirectory,
+                stateDirectory: stateDirectory,
+                auditLogPath: auditLogPath,
+                auditMaxBytes: auditMaxBytes,
+                auditRetain: auditRetain,
+                rateLimitBurst: rateLimitBurst,
+                rateLimitPerSecond: rateLimitPerSecond,
+                rateLimitFailedAuthCost: rateLimitFailedAuthCost,
+                rateLimitMaxClients: rateLimitMaxClients,
+                trustedProxies: trustedProxies,
+                dockerHost: dockerHost,
+                logFormat: logFormat,
+                logLevel: logLevel
+            )
+            options.mcp = .init(allow: mcpAllow, disable: mcpDisable)
             configuration = try AgentConfiguration.resolve(
-                options: .init(
-                    host: host,
-                    port: port,
-                    bundlesDirectory: bundlesDirectory,
-                    trustedKeysDirectory: trustedKeysDirectory,
-                    stateDirectory: stateDirectory,
-                    auditLogPath: auditLogPath,
-                    auditMaxBytes: auditMaxBytes,
-                    auditRetain: auditRetain,
-                    rateLimitBurst: rateLimitBurst,
-                    rateLimitPerSecond: rateLimitPerSecond,
-                    rateLimitFailedAuthCost: rateLimitFailedAuthCost,
-                    rateLimitMaxClients: rateLimitMaxClients,
-                    trustedProxies: trustedProxies,
-                    dockerHost: dockerHost,
-                    logFormat: logFormat,
-                    logLevel: logLevel
-                ),
+                options: options,
                 environment: ProcessInfo.processInfo.environment
             )
             try StartupCheck.checkTrustedDirectory(configuration.bundlesDirectory, key: "ZUMIK_BUNDLES_DIR")

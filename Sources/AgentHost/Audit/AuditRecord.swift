@@ -35,6 +35,10 @@ public struct AuditRecord: Sendable, Hashable, Codable {
     public var refusals: [String: Int]?
     /// A refusal summary's last refusal (its `time` is the first).
     public var until: String?
+    /// Which API the request came through; nil only in records written before channels existed.
+    public var channel: AuditChannel?
+    /// MCP only: the client's declared `clientInfo.name` (control characters removed, bounded).
+    public var clientName: String?
 
     public init(
         auditID: String,
@@ -57,7 +61,9 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         stderrBytes: Int? = nil,
         message: String? = nil,
         refusals: [String: Int]? = nil,
-        until: String? = nil
+        until: String? = nil,
+        channel: AuditChannel? = .rest,
+        clientName: String? = nil
     ) {
         self.auditID = auditID
         self.time = time
@@ -80,6 +86,8 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         self.message = message
         self.refusals = refusals
         self.until = until
+        self.channel = channel
+        self.clientName = clientName
     }
 
     /// Every string that came from a request, without control or bidi characters.
@@ -92,6 +100,7 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         copy.reason = AuditText.clean(reason)
         copy.incident = AuditText.clean(incident)
         copy.message = AuditText.clean(message)
+        copy.clientName = AuditText.clean(clientName)
         return copy
     }
 
@@ -116,6 +125,12 @@ public struct AuditRecord: Sendable, Hashable, Codable {
         case durationMs = "duration_ms"
         case stdoutBytes = "stdout_bytes"
         case stderrBytes = "stderr_bytes"
-        case message, refusals, until
+        case message, refusals, until, channel
+        case clientName = "client_name"
     }
+}
+
+/// The API a request that named an action came through.
+public enum AuditChannel: String, Sendable, Hashable, Codable {
+    case rest, mcp
 }

@@ -34,10 +34,15 @@ final class RefusalTally: Sendable {
         return state.withLock { state in
             let opened = !state.windowOpen
             state.windowOpen = true
+            // One summary per client and channel (and, for MCP, the client's declared name).
             var client = record.clientIP
-            if state.entries[client] == nil, state.entries.count >= maxClients { client = "other" }
+            var key = "\(client)|\(record.channel?.rawValue ?? "")|\(record.clientName ?? "")"
+            if state.entries[key] == nil, state.entries.count >= maxClients {
+                client = "other"
+                key = client
+            }
             var entry =
-                state.entries[client]
+                state.entries[key]
                 ?? Entry(
                     summary: AuditRecord(
                         auditID: AgentState.newAuditID(),
@@ -47,17 +52,19 @@ final class RefusalTally: Sendable {
                         method: record.method,
                         action: record.action,
                         outcome: AuditRecord.Outcome.refused,
-                        status: record.status
+                        status: record.status,
+                        channel: key == "other" ? nil : record.channel,
+                        clientName: key == "other" ? nil : record.clientName
                     ),
                     counts: [:]
                 )
-            if entry.counts.isEmpty { state.order.append(client) }
+            if entry.counts.isEmpty { state.order.append(key) }
             if entry.summary.action != record.action { entry.summary.action = "*" }
             if entry.summary.method != record.method { entry.summary.method = "*" }
             if entry.summary.status != record.status { entry.summary.status = 0 }
             entry.counts[record.outcome.isEmpty ? "refused" : record.outcome, default: 0] += 1
             entry.summary.until = time
-            state.entries[client] = entry
+            state.entries[key] = entry
             return opened
         }
     }
@@ -65,8 +72,8 @@ final class RefusalTally: Sendable {
     /// The window's summaries, in order of first refusal; starts a new window.
     func drain() -> [AuditRecord] {
         state.withLock { state in
-            let summaries = state.order.compactMap { client -> AuditRecord? in
-                guard let entry = state.entries[client] else { return nil }
+            let summaries = state.order.compactMap { key -> AuditRecord? in
+                guard let entry = state.entries[key] else { return nil }
                 var summary = entry.summary
                 summary.refusals = entry.counts
                 return summary

@@ -24,6 +24,7 @@ import Glibc
 /// - audit rotation: `--audit-max-bytes` / `ZUMIK_AUDIT_MAX_BYTES` (16 MiB), `--audit-retain` /
 ///   `ZUMIK_AUDIT_RETAIN` (8 rotated files).
 /// - log format: `--log-format logfmt|json` / `ZUMIK_LOG_FORMAT`, `logfmt`; `--log-level` / `ZUMIK_LOG_LEVEL`, `info`.
+/// - MCP: see ``MCPConfiguration``.
 public struct AgentConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -43,6 +44,8 @@ public struct AgentConfiguration: Sendable {
     public var logLevel: String
     /// Largest request body accepted (413 beyond).
     public var maxBodyBytes: Int
+    /// What MCP clients may call on `POST /mcp`.
+    public var mcp = MCPConfiguration()
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case logfmt, json
@@ -96,6 +99,7 @@ public struct AgentConfiguration: Sendable {
         public var dockerHost: String?
         public var logFormat: String?
         public var logLevel: String?
+        public var mcp = MCPConfiguration.Options()
 
         public init(
             host: String? = nil,
@@ -297,6 +301,7 @@ public struct AgentConfiguration: Sendable {
             logLevel: logLevel
         )
         configuration.auditRotation = AuditRotation(maxBytes: Int(auditMaxBytes), retain: Int(auditRetain))
+        configuration.mcp = try MCPConfiguration.resolve(options.mcp, environment: environment)
         return configuration
     }
 

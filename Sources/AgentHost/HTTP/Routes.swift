@@ -56,185 +56,43 @@ struct AgentRoutesHandlers: Sendable {
         return JSONResponse.make(.ok, AuditPage(records: state.auditLog.recent(limit: limit)))
     }
 
-    /// `POST /v1/actions/{id}/run`. Audits every outcome itself (and sets `X-Audit-Id`): a run's
-    /// intent is durable before anything is spawned and its completion after; refusals are counted
-    /// into their client's summary.
+    /// `POST /v1/actions/{id}/run`: ``ActionDispatch`` runs and audits it (and the response
+    /// carries `X-Audit-Id`).
     func run(_ request: Request, context: AgentRequestContext) async -> Response {
-        let rawID = AgentRoutes.namedAction(request.uri.path) ?? ""
-        var record = state.baseRecord(request: request, context: context, action: rawID)
-
-        func refuse(_ error: AgentHTTPError) -> Response {
-            record.outcome = error.outcome
-            record.message = error.message
-            record.status = Int(error.status.code)
-            if ActionID.isValid(rawID), state.provider.runnableAction(id: rawID) != nil {
-                state.metrics.actionRefused(action: rawID, outcome: error.outcome)
+        let caller = ActionDispatch.Caller(
+            requestID: context.id,
+            clientIP: context.clientIP,
+            method: request.method.rawValue,
+            channel: .rest,
+            logger: context.logger
+        )
+        let outcome = await ActionDispatch(state: state).run(
+            action: AgentRoutes.namedAction(request.uri.path) ?? "",
+            caller: caller
+        ) { () async throws(AgentHTTPError) -> RunBody in
+            do {
+                return try await RunBody.parse(request, maxBytes: state.configuration.maxBodyBytes)
+            } catch let error as AgentHTTPError {
+                throw error
+            } catch {
+                throw .badRequest("request body could not be read")
             }
-            try? state.auditLog.append(record)
-            var response = JSONResponse.make(
+        }
+        var response: Response
+        switch outcome {
+        case .ran(_, let result):
+            response = JSONResponse.make(.ok, result)
+        case .refused(let error, _):
+            // Echoed text is cleaned of control and bidi characters; a not-run answer says so.
+            let notRun = error.outcome == AgentAPI.ErrorBody.notRun
+            response = JSONResponse.make(
                 error.status,
-                AgentAPI.ErrorBody(message: AuditText.clean(error.message)),
+                AgentAPI.ErrorBody(message: AuditText.clean(error.message), outcome: notRun ? error.outcome : nil),
                 headers: error.headers
             )
-            response.headers[AgentRoutes.auditHeader] = record.auditID
-            return response
         }
-
-        guard ActionID.isValid(rawID), let action = state.provider.runnableAction(id: rawID) else {
-            return refuse(.notFound("unknown action"))
-        }
-        record.bundleID = action.bundle.id
-        record.bundleSHA256 = action.bundle.sha256
-
-        let body: RunBody
-        do {
-            body = try await RunBody.parse(request, maxBytes: state.configuration.maxBodyBytes)
-        } catch let error as AgentHTTPError {
-            return refuse(error)
-        } catch {
-            return refuse(.badRequest("request body could not be read"))
-        }
-        record.reason = body.reason
-        record.incident = body.incident
-
-        let spec = action.spec
-        guard state.locks.tryAcquire(spec.lock) else {
-            return refuse(AgentHTTPError(.conflict, "lock '\(spec.lock)' is held by a running action", outcome: "busy"))
-        }
-        defer { state.locks.release(spec.lock) }
-        if case .refused(let retryAfter, let rule) = state.runLimiter.admit(actionID: spec.id, limits: spec.limits) {
-            return refuse(
-                AgentHTTPError(
-                    .tooManyRequests,
-                    "action limit reached (\(rule)); retry after \(retryAfter) s",
-                    outcome: "limited",
-                    headers: [.retryAfter: "\(retryAfter)"]
-                )
-            )
-        }
-
-        var logger = context.logger
-        logger[metadataKey: "action.id"] = "\(spec.id)"
-        logger[metadataKey: "audit.id"] = "\(record.auditID)"
-
-        // Write-ahead: nothing is spawned unless its intent is durable.
-        record.outcome = AuditRecord.Outcome.started
-        do {
-            try state.auditLog.appendRun(record)
-        } catch {
-            logger.critical(
-                "not running: the audit log cannot record the intent",
-                metadata: ["audit.error": "\(error)"]
-            )
-            state.metrics.actionRefused(action: spec.id, outcome: AgentAPI.ErrorBody.notRun)
-            // Counted with the refusals: its summary is written once the log accepts writes again.
-            record.outcome = AgentAPI.ErrorBody.notRun
-            record.status = 503
-            try? state.auditLog.append(record)
-            var response = JSONResponse.make(
-                .serviceUnavailable,
-                AgentAPI.ErrorBody(
-                    message: "not run: the audit log could not record the intent",
-                    outcome: AgentAPI.ErrorBody.notRun
-                )
-            )
-            response.headers[AgentRoutes.auditHeader] = record.auditID
-            return response
-        }
-        logger.notice(
-            "running action",
-            metadata: [
-                "client.ip": "\(context.clientIP)", "bundle.id": "\(action.bundle.id)",
-                "incident": "\(AuditText.clean(body.incident ?? ""))",
-            ]
-        )
-
-        let (result, outcome) = await execute(spec, runID: record.auditID)
-        let stdoutTail = Array(result.stdoutTail)
-        let stderrTail = Array(result.stderrTail)
-        var interpretation: JSONValue?
-        if result.spawnError == nil {
-            // The reader may block (its helper process): never on the cooperative pool.
-            interpretation = await BlockingThread.run(name: "zumik-reader") {
-                action.interpret(result.exitCode, result.signal, stdoutTail, stderrTail)
-            }
-        }
-        state.metrics.actionRun(action: spec.id, outcome: outcome, durationMs: result.durationMs)
-        logger.notice(
-            "action finished",
-            metadata: [
-                "action.outcome": "\(outcome)", "action.exit_code": "\(result.exitCode.map(String.init) ?? "-")",
-                "action.signal": "\(result.signal.map(String.init) ?? "-")",
-                "action.duration_ms": "\(result.durationMs)",
-            ]
-        )
-
-        record.time = AuditLog.timestamp()
-        record.outcome = outcome
-        record.status = 200
-        record.exitCode = result.exitCode
-        record.signal = result.signal
-        record.timedOut = result.timedOut
-        record.durationMs = result.durationMs
-        record.stdoutBytes = result.stdoutBytes
-        record.stderrBytes = result.stderrBytes
-        record.message = result.spawnError
-        do {
-            try state.auditLog.appendRun(record, keepIfFailed: true)
-        } catch {
-            // The action ran: answer with its result; the completion is written with the next record.
-            logger.critical("audit log: completion kept for the next write", metadata: ["audit.error": "\(error)"])
-        }
-        let payload = AgentAPI.RunResult(
-            action: spec.id,
-            auditID: record.auditID,
-            outcome: outcome,
-            exitCode: result.exitCode,
-            signal: result.signal,
-            timedOut: result.timedOut,
-            durationMs: result.durationMs,
-            stdoutTail: String(decoding: stdoutTail, as: UTF8.self),
-            stderrTail: result.spawnError.map { "\($0)\n" } ?? String(decoding: stderrTail, as: UTF8.self),
-            stdoutBytes: result.stdoutBytes,
-            stderrBytes: result.stderrBytes,
-            truncated: result.truncated,
-            interpretation: interpretation
-        )
-        var response = JSONResponse.make(.ok, payload)
-        response.headers[AgentRoutes.auditHeader] = record.auditID
+        if let auditID = outcome.auditID { response.headers[AgentRoutes.auditHeader] = auditID }
         return response
-    }
-
-    /// The preflight (if any) and then the main argv, within one timeout budget.
-    func execute(_ spec: ActionSpec, runID: String) async -> (CommandResult, String) {
-        let start = ContinuousClock.now
-        let total = Duration.seconds(spec.timeoutS)
-        let grace = Duration.seconds(spec.killGraceS)
-        if let preflight = spec.preflightArgv, !preflight.isEmpty {
-            let result = await state.runner.run(
-                argv: preflight,
-                limits: CommandLimits(timeout: total, killGrace: grace, maxOutputBytes: spec.maxOutputBytes),
-                runID: runID
-            )
-            guard result.outcome == "succeeded" else {
-                return (result, result.spawnError == nil && !result.timedOut ? "preflight_failed" : result.outcome)
-            }
-        }
-        let remaining = total - start.duration(to: .now)
-        let budget = remaining > .zero ? remaining : .milliseconds(1)
-        let result = await state.runner.run(
-            argv: spec.argv,
-            limits: CommandLimits(timeout: budget, killGrace: grace, maxOutputBytes: spec.maxOutputBytes),
-            runID: runID
-        )
-        var adjusted = result
-        adjusted.durationMs = Self.milliseconds(start.duration(to: .now))
-        return (adjusted, result.outcome)
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int {
-        let (seconds, attoseconds) = duration.components
-        return Int(seconds) * 1000 + Int(attoseconds / 1_000_000_000_000_000)
     }
 }
 

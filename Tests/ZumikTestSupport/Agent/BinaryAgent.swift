@@ -16,18 +16,21 @@ extension TempDir {
 }
 
 /// A test manifest (JSON text) for bundle `bundleID` with `/bin/sh -c` actions: packed with a real
-/// plugin whose table names the same bundle id.
+/// plugin whose table names the same bundle id. Every action is a remediation but those named in
+/// `diagnostics`.
 public func testManifest(
     bundleID: String,
     serial: Int = 1,
     actions: [(id: String, script: String, timeoutS: Int, lock: String)],
-    killGraceS: Int = 1
+    killGraceS: Int = 1,
+    diagnostics: Set<String> = []
 )
     -> String
 {
     let entries = actions.map { action -> [String: Any] in
         [
-            "id": action.id, "title": action.id, "description": "Test action \(action.id).", "kind": "remediation",
+            "id": action.id, "title": action.id, "description": "Test action \(action.id).",
+            "kind": diagnostics.contains(action.id) ? "diagnostic" : "remediation",
             "argv": ["/bin/sh", "-c", action.script], "timeout_s": action.timeoutS, "kill_grace_s": killGraceS,
             "lock": action.lock, "limits": ["max_runs": 1000, "window_s": 60], "targets": ["test"], "rank": 1,
             "max_output_bytes": 4096,
