@@ -13,13 +13,28 @@ import Glibc
 /// `zumik-ops-agent`: serves the signed action bundles' catalog and runs their actions.
 @main
 struct ZumikOpsAgent: AsyncParsableCommand {
+    /// The plugin reader helper (``ReaderHelper``) before anything else; otherwise the agent.
+    static func main() async {
+        ReaderHelper.runIfRequested(CommandLine.arguments)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "zumik-ops-agent",
         abstract: "The Zumik ops-agent: an audited, token-guarded allowlist of actions from signed bundles.",
         discussion: """
             The bearer token comes from OPS_AGENT_TOKEN or OPS_AGENT_TOKEN_FILE (never a flag).
             Options override the environment: OPS_AGENT_LISTEN, ZUMIK_BUNDLES_DIR, ZUMIK_TRUSTED_KEYS_DIR,
-            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, ZUMIK_TRUSTED_PROXIES, ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
+            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, ZUMIK_AUDIT_MAX_BYTES, ZUMIK_AUDIT_RETAIN, ZUMIK_TRUSTED_PROXIES, ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
             SIGHUP reloads the bundles; SIGTERM/SIGINT shut down gracefully.
             """,
         version: AgentHost.version
@@ -37,6 +52,10 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     var stateDirectory: String?
     @Option(name: .customLong("audit-log"), help: "Audit log path (ZUMIK_AUDIT_LOG), default STATE_DIR/audit.jsonl.")
     var auditLogPath: String?
+    @Option(help: "Rotate the audit log past this many bytes (ZUMIK_AUDIT_MAX_BYTES), default 16 MiB.")
+    var auditMaxBytes: Int?
+    @Option(help: "Rotated audit files kept (ZUMIK_AUDIT_RETAIN), default 8.")
+    var auditRetain: Int?
     @Option(help: "Per-client burst (tokens).")
     var rateLimitBurst: Double?
     @Option(help: "Per-client refill rate (tokens per second).")
@@ -56,35 +75,43 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     var logFormat: String?
     @Option(help: "Log level (ZUMIK_LOG_LEVEL), default info.")
     var logLevel: String?
+    @Option(name: .customLong("mcp-allow"), help: "A remediation MCP clients may call (repeatable; ZUMIK_MCP_ALLOW).")
+    var mcpAllow: [String] = []
+    @Flag(name: .customLong("mcp-disable"), help: "Serve no MCP endpoint (ZUMIK_MCP_DISABLE=1).")
+    var mcpDisable = false
 
     func run() async throws {
         let configuration: AgentConfiguration
         let auditLog: AuditLog
         do {
+            var options = AgentConfiguration.Options(
+                host: host,
+                port: port,
+                bundlesDirectory: bundlesDirectory,
+                trustedKeysDirectory: trustedKeysDirectory,
+                stateDirectory: stateDirectory,
+                auditLogPath: auditLogPath,
+                auditMaxBytes: auditMaxBytes,
+                auditRetain: auditRetain,
+                rateLimitBurst: rateLimitBurst,
+                rateLimitPerSecond: rateLimitPerSecond,
+                rateLimitFailedAuthCost: rateLimitFailedAuthCost,
+                rateLimitMaxClients: rateLimitMaxClients,
+                trustedProxies: trustedProxies,
+                dockerHost: dockerHost,
+                logFormat: logFormat,
+                logLevel: logLevel
+            )
+            options.mcp = .init(allow: mcpAllow, disable: mcpDisable)
             configuration = try AgentConfiguration.resolve(
-                options: .init(
-                    host: host,
-                    port: port,
-                    bundlesDirectory: bundlesDirectory,
-                    trustedKeysDirectory: trustedKeysDirectory,
-                    stateDirectory: stateDirectory,
-                    auditLogPath: auditLogPath,
-                    rateLimitBurst: rateLimitBurst,
-                    rateLimitPerSecond: rateLimitPerSecond,
-                    rateLimitFailedAuthCost: rateLimitFailedAuthCost,
-                    rateLimitMaxClients: rateLimitMaxClients,
-                    trustedProxies: trustedProxies,
-                    dockerHost: dockerHost,
-                    logFormat: logFormat,
-                    logLevel: logLevel
-                ),
+                options: options,
                 environment: ProcessInfo.processInfo.environment
             )
             try StartupCheck.checkTrustedDirectory(configuration.bundlesDirectory, key: "ZUMIK_BUNDLES_DIR")
             try StartupCheck.checkTrustedDirectory(configuration.trustedKeysDirectory, key: "ZUMIK_TRUSTED_KEYS_DIR")
             try StartupCheck.prepareStateDirectory(configuration.stateDirectory)
             do {
-                auditLog = try AuditLog(path: configuration.auditLogPath)
+                auditLog = try AuditLog(path: configuration.auditLogPath, rotation: configuration.auditRotation)
             } catch {
                 throw StartupError("ZUMIK_AUDIT_LOG: \(error.description)")
             }
@@ -100,6 +127,10 @@ struct ZumikOpsAgent: AsyncParsableCommand {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "zumik-ops-agent")
 
+        // Runs a killed agent left open: survivors killed, an "outcome unknown" completion each.
+        AuditReconciler.reconcile(auditLog: auditLog, logger: logger)
+        // Plugin readers run in a helper process: this binary, re-executed in reader mode.
+        ReaderIsolation.enable()
         let provider = makeActionProvider(configuration: configuration, logger: logger)
         let server = AgentServer(
             configuration: configuration,
@@ -111,6 +142,7 @@ struct ZumikOpsAgent: AsyncParsableCommand {
         server.logCatalog()
         do {
             try await server.run()
+            auditLog.flushRefusals()
             logger.notice("stopped")
         } catch {
             logger.critical("server stopped", metadata: ["error": "\(error)"])
