@@ -6,6 +6,13 @@ let swiftSettings: [SwiftSetting] = [
     .enableUpcomingFeature("MemberImportVisibility"),
 ]
 
+/// The monitor wing and the shared server pieces: imports are internal unless written `public import`,
+/// so a module's public surface names only what its callers need.
+let layeredSwiftSettings: [SwiftSetting] =
+    swiftSettings + [
+        .enableUpcomingFeature("InternalImportsByDefault")
+    ]
+
 let package = Package(
     name: "zumik-ops",
     platforms: [.macOS(.v15)],
@@ -15,9 +22,11 @@ let package = Package(
         .executable(name: "zumik-actions", targets: ["ZumikActions"]),
         .library(name: "ActionKit", targets: ["ActionKit"]),
         .library(name: "BundleLoading", targets: ["BundleLoading"]),
-        .library(name: "ServerSupport", targets: ["ServerSupport"]),
         .library(name: "AgentHost", targets: ["AgentHost"]),
+        .library(name: "Probing", targets: ["Probing"]),
         .library(name: "Monitor", targets: ["Monitor"]),
+        .library(name: "Remediation", targets: ["Remediation"]),
+        .library(name: "ServerSupport", targets: ["ServerSupport"]),
         // Action bundles: loaded by the agent with dlopen, never linked into it.
         .library(name: "DockerActions", type: .dynamic, targets: ["DockerActions"]),
         .library(name: "NginxActions", type: .dynamic, targets: ["NginxActions"]),
@@ -67,12 +76,7 @@ let package = Package(
                 "CActionABI",
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
-        ),
-        /// Server pieces both executables share (listen addresses, incl. the Unix socket form).
-        .target(
-            name: "ServerSupport",
-            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+            swiftSettings: layeredSwiftSettings
         ),
         /// The bundle loader: safe paths, signature and scope checks, sealed-memfd dlopen, the
         /// registry. No HTTP: `zumik-actions` links it without a server.
@@ -85,7 +89,7 @@ let package = Package(
                 "CZumikSys",
                 .product(name: "Logging", package: "swift-log"),
             ],
-            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+            swiftSettings: layeredSwiftSettings
         ),
         .target(
             name: "AgentHost",
@@ -102,13 +106,32 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings + [.enableUpcomingFeature("InternalImportsByDefault")]
+            swiftSettings: layeredSwiftSettings
         ),
+        /// What both executables share: the log handler (logfmt/JSON, RFC 3339 timestamps) and
+        /// the listen address (TCP and Unix socket forms).
+        .target(
+            name: "ServerSupport",
+            dependencies: [
+                .product(name: "Logging", package: "swift-log")
+            ],
+            swiftSettings: layeredSwiftSettings
+        ),
+
+        // MARK: The monitor wing: Probing → Monitor → Remediation, one way (docs/architecture.md)
+
+        /// The libcurl engine, the one HTTP request/result type, the prober and the classifier.
+        .target(
+            name: "Probing",
+            dependencies: ["CCurlShim"],
+            swiftSettings: layeredSwiftSettings
+        ),
+        /// Config, debounce, the store behind `MonitorStorage`, alerts, the service loop, the control API.
         .target(
             name: "Monitor",
             dependencies: [
                 "ActionKit",
-                "CCurlShim",
+                "Probing",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -117,7 +140,18 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            swiftSettings: swiftSettings
+            swiftSettings: layeredSwiftSettings
+        ),
+        /// The incident responder: leash, ladder, model loop, driver; agent and model clients; the journal.
+        .target(
+            name: "Remediation",
+            dependencies: [
+                "ActionKit",
+                "Monitor",
+                "Probing",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: layeredSwiftSettings
         ),
 
         // MARK: Executables
@@ -127,6 +161,7 @@ let package = Package(
             dependencies: [
                 "AgentHost",
                 "BundleLoading",
+                "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
@@ -139,6 +174,9 @@ let package = Package(
             dependencies: [
                 "ActionKit",
                 "Monitor",
+                "Probing",
+                "Remediation",
+                "ServerSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -215,7 +253,7 @@ let package = Package(
         .testTarget(
             name: "MonitorTests",
             dependencies: [
-                "Monitor", "ZumikTestSupport",
+                "Monitor", "Probing", "Remediation", "ServerSupport", "ZumikTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings

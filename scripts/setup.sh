@@ -25,8 +25,9 @@ fi
 # A real Docker engine for the tests and the demo (Debian's docker.io, busybox-static, Compose v2).
 bash "$here/docker-setup.sh" >/dev/null
 
-# Python tools: JSON Schema validation of what we send to OpenAI/Discord; the API fuzzer.
-python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis
-import jsonschema, schemathesis  # noqa: F401
+# Python tools: JSON Schema validation of what we send to OpenAI/Discord; the API fuzzer; the
+# reference MCP client the agent's MCP tests drive it with.
+python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis mcp
+import jsonschema, schemathesis, mcp  # noqa: F401
 PY
 echo "setup: ok"

@@ -65,6 +65,7 @@ public struct AgentServer: Sendable {
         router.add(middleware: RateLimitMiddleware(state: state))
         router.add(middleware: BearerAuthMiddleware(state: state))
         AgentRoutesHandlers(state: state).register(on: router)
+        MCPEndpoint(state: state, configuration: configuration.mcp).register(on: router)
         return router
     }
 

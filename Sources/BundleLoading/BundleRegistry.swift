@@ -22,7 +22,8 @@ public struct BundleDirectories: Sendable, Hashable {
 public struct LoadedAction: Sendable {
     public var spec: ActionSpec
     public var bundle: AgentAPI.BundleRef
-    let image: PluginImage
+    /// The sealed image the action's reader comes from (its memfd maps it into a reader helper).
+    public let image: PluginImage
 
     /// The plugin's reading of a finished command (exit code or signal, and its output).
     public func interpret(exitCode: Int32?, signal: Int32?, stdout: [UInt8], stderr: [UInt8]) -> JSONValue? {

@@ -6,8 +6,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-int zumik_sealed_memfd(const char *name, const void *bytes, size_t len) {
-    int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+/// A memfd created with `flags` holding `len` bytes; -1 with errno set.
+static int memfd_with(const char *name, const void *bytes, size_t len, unsigned int flags) {
+    int fd = memfd_create(name, flags);
     if (fd < 0) return -1;
     const char *p = (const char *)bytes;
     size_t left = len;
@@ -23,6 +24,12 @@ int zumik_sealed_memfd(const char *name, const void *bytes, size_t len) {
         p += n;
         left -= (size_t)n;
     }
+    return fd;
+}
+
+int zumik_sealed_memfd(const char *name, const void *bytes, size_t len) {
+    int fd = memfd_with(name, bytes, len, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+    if (fd < 0) return -1;
     if (fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
         int saved = errno;
         close(fd);

@@ -20,7 +20,7 @@ struct ZumikActions: AsyncParsableCommand {
         commandName: "zumik-actions",
         abstract: "Create keys, pack, sign and verify action bundles; list the catalog; print the OpenAI tool schema.",
         version: "1.0.0",
-        subcommands: [Keygen.self, Pack.self, Sign.self, Verify.self, List.self, Schema.self]
+        subcommands: [Keygen.self, Pack.self, Sign.self, Verify.self, List.self, Schema.self, MCP.self]
     )
 }
 

@@ -3,6 +3,9 @@ import ArgumentParser
 import Foundation
 import Logging
 import Monitor
+import Probing
+import Remediation
+import ServerSupport
 
 /// `zumik-monitor`: watch properties, debounce, alert to Discord.
 @main
@@ -28,12 +31,7 @@ struct LoggingOptions: ParsableArguments {
 
     func bootstrap() -> Logger {
         let level = Logger.Level(rawValue: logLevel) ?? .info
-        let format = logFormat
-        LoggingSystem.bootstrap { label in
-            var handler = LineLogHandler(label: label, json: format == .json)
-            handler.logLevel = level
-            return handler
-        }
+        LineLogHandler.bootstrap(format: logFormat == .json ? .json : .logfmt, level: level)
         return Logger(label: "zumik-monitor")
     }
 }
@@ -44,12 +42,6 @@ func loadConfig(_ path: String) throws -> MonitorConfig {
         config = try ConfigLoader.load(path: path)
     } catch {
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
-        throw ExitCode(2)
-    }
-    do {
-        _ = try RemediationSettings(json: config.remediation)
-    } catch {
-        FileHandle.standardError.write(Data("\(path): \(error.description)\n".utf8))
         throw ExitCode(2)
     }
     return config
@@ -70,7 +62,7 @@ extension ZumikMonitorCommand {
             let runtime: MonitorRuntime
             do {
                 let responder = RemediationResponder(
-                    settings: try RemediationSettings(json: config.remediation),
+                    settings: config.remediation,
                     openAIKey: config.secrets.openAIKey,
                     logger: logger
                 )
@@ -82,13 +74,13 @@ extension ZumikMonitorCommand {
             logger.info(
                 "starting",
                 metadata: [
-                    "properties": "\(config.properties.count)", "store": "\(config.storePath)",
+                    "properties": .stringConvertible(config.properties.count), "store": "\(config.storePath)",
                     "control.listen": "\(config.controlHost):\(config.controlPort)",
                     "discord": "\(config.secrets.discordWebhookURL == nil ? "console" : "webhook")",
                 ]
             )
             try await runtime.run { port in
-                logger.info("control API listening", metadata: ["control.port": "\(port)"])
+                logger.info("control API listening", metadata: ["control.port": .stringConvertible(port)])
             }
         }
     }
@@ -108,7 +100,7 @@ extension ZumikMonitorCommand {
             let config = try loadConfig(config)
             let engine = CurlEngine(maxInFlight: config.maxInFlight)
             let results = await Prober(transport: engine, certWarningDays: config.certWarningDays)
-                .probeAll(config.properties)
+                .probeAll(config.properties.map(\.target))
             if json {
                 let encoder = JSONEncoder()
                 encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -165,48 +157,6 @@ extension ZumikMonitorCommand {
     }
 }
 
-/// One line per record, logfmt (`ts=… level=… msg="…" key=value`) or JSON.
-struct LineLogHandler: LogHandler {
-    let label: String
-    let json: Bool
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("ts", Date().formatted(.iso8601)), ("level", event.level.rawValue), ("msg", "\(event.message)"),
-        ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }).sorted(by: {
-            $0.key < $1.key
-        }) {
-            fields.append((key, "\(value)"))
-        }
-        let line: String
-        if json {
-            var object: [String: String] = [:]
-            for (k, v) in fields { object[k] = v }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
-            line = String(decoding: data, as: UTF8.self)
-        } else {
-            line = fields.map { key, value in
-                let needsQuotes = value.isEmpty || value.contains(where: { $0 == " " || $0 == "\"" || $0 == "=" })
-                let escaped = value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(
-                    of: "\"",
-                    with: "\\\""
-                )
-                .replacingOccurrences(of: "\n", with: "\\n")
-                return "\(key)=\(needsQuotes ? "\"\(escaped)\"" : escaped)"
-            }.joined(separator: " ")
-        }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-}
-
 extension ZumikMonitorCommand {
     struct Tools: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
@@ -246,7 +196,7 @@ extension ZumikMonitorCommand {
             defer { engine.shutdown() }
             let client = AgentClient(
                 configuration: .init(baseURL: url, token: token.value),
-                transport: HTTPTransportBridge(transport: engine)
+                transport: engine
             )
             let catalog: AgentAPI.Catalog
             do {

@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Metrics
 import Prometheus
+import ServerSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -12,14 +13,30 @@ import Glibc
 /// `zumik-ops-agent`: serves the signed action bundles' catalog and runs their actions.
 @main
 struct ZumikOpsAgent: AsyncParsableCommand {
+    /// The plugin reader helper (``ReaderHelper``) before anything else; otherwise the agent.
+    static func main() async {
+        ReaderHelper.runIfRequested(CommandLine.arguments)
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "zumik-ops-agent",
         abstract: "The Zumik ops-agent: an audited, token-guarded allowlist of actions from signed bundles.",
         discussion: """
             The bearer token comes from OPS_AGENT_TOKEN or OPS_AGENT_TOKEN_FILE (never a flag).
             Options override the environment: OPS_AGENT_LISTEN, ZUMIK_BUNDLES_DIR, ZUMIK_TRUSTED_KEYS_DIR,
-            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, OPS_AGENT_UNIX_SOCKET, ZUMIK_HEADER_TIMEOUT, ZUMIK_IDLE_TIMEOUT,
-            ZUMIK_MAX_CONNECTIONS, ZUMIK_MAX_CONNECTIONS_PER_CLIENT, ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
+            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, ZUMIK_AUDIT_MAX_BYTES, ZUMIK_AUDIT_RETAIN, OPS_AGENT_UNIX_SOCKET,
+            ZUMIK_HEADER_TIMEOUT, ZUMIK_IDLE_TIMEOUT, ZUMIK_MAX_CONNECTIONS, ZUMIK_MAX_CONNECTIONS_PER_CLIENT,
+            ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
             SIGHUP reloads the bundles; SIGTERM/SIGINT shut down gracefully.
             """,
         version: AgentHost.version
@@ -37,6 +54,10 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     var stateDirectory: String?
     @Option(name: .customLong("audit-log"), help: "Audit log path (ZUMIK_AUDIT_LOG), default STATE_DIR/audit.jsonl.")
     var auditLogPath: String?
+    @Option(help: "Rotate the audit log past this many bytes (ZUMIK_AUDIT_MAX_BYTES), default 16 MiB.")
+    var auditMaxBytes: Int?
+    @Option(help: "Rotated audit files kept (ZUMIK_AUDIT_RETAIN), default 8.")
+    var auditRetain: Int?
     @Option(help: "Per-client burst (tokens).")
     var rateLimitBurst: Double?
     @Option(help: "Per-client refill rate (tokens per second).")
@@ -65,39 +86,47 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     var logFormat: String?
     @Option(help: "Log level (ZUMIK_LOG_LEVEL), default info.")
     var logLevel: String?
+    @Option(name: .customLong("mcp-allow"), help: "A remediation MCP clients may call (repeatable; ZUMIK_MCP_ALLOW).")
+    var mcpAllow: [String] = []
+    @Flag(name: .customLong("mcp-disable"), help: "Serve no MCP endpoint (ZUMIK_MCP_DISABLE=1).")
+    var mcpDisable = false
 
     func run() async throws {
         let configuration: AgentConfiguration
         let auditLog: AuditLog
         do {
+            var options = AgentConfiguration.Options(
+                host: host,
+                port: port,
+                bundlesDirectory: bundlesDirectory,
+                trustedKeysDirectory: trustedKeysDirectory,
+                stateDirectory: stateDirectory,
+                auditLogPath: auditLogPath,
+                auditMaxBytes: auditMaxBytes,
+                auditRetain: auditRetain,
+                rateLimitBurst: rateLimitBurst,
+                rateLimitPerSecond: rateLimitPerSecond,
+                rateLimitFailedAuthCost: rateLimitFailedAuthCost,
+                rateLimitMaxClients: rateLimitMaxClients,
+                unixSocketPath: unixSocketPath,
+                headerTimeout: headerTimeout,
+                idleTimeout: idleTimeout,
+                maxConnections: maxConnections,
+                maxConnectionsPerClient: maxConnectionsPerClient,
+                dockerHost: dockerHost,
+                logFormat: logFormat,
+                logLevel: logLevel
+            )
+            options.mcp = .init(allow: mcpAllow, disable: mcpDisable)
             configuration = try AgentConfiguration.resolve(
-                options: .init(
-                    host: host,
-                    port: port,
-                    bundlesDirectory: bundlesDirectory,
-                    trustedKeysDirectory: trustedKeysDirectory,
-                    stateDirectory: stateDirectory,
-                    auditLogPath: auditLogPath,
-                    rateLimitBurst: rateLimitBurst,
-                    rateLimitPerSecond: rateLimitPerSecond,
-                    rateLimitFailedAuthCost: rateLimitFailedAuthCost,
-                    rateLimitMaxClients: rateLimitMaxClients,
-                    unixSocketPath: unixSocketPath,
-                    headerTimeout: headerTimeout,
-                    idleTimeout: idleTimeout,
-                    maxConnections: maxConnections,
-                    maxConnectionsPerClient: maxConnectionsPerClient,
-                    dockerHost: dockerHost,
-                    logFormat: logFormat,
-                    logLevel: logLevel
-                ),
+                options: options,
                 environment: ProcessInfo.processInfo.environment
             )
             try StartupCheck.checkTrustedDirectory(configuration.bundlesDirectory, key: "ZUMIK_BUNDLES_DIR")
             try StartupCheck.checkTrustedDirectory(configuration.trustedKeysDirectory, key: "ZUMIK_TRUSTED_KEYS_DIR")
             try StartupCheck.prepareStateDirectory(configuration.stateDirectory)
             do {
-                auditLog = try AuditLog(path: configuration.auditLogPath)
+                auditLog = try AuditLog(path: configuration.auditLogPath, rotation: configuration.auditRotation)
             } catch {
                 throw StartupError("ZUMIK_AUDIT_LOG: \(error.description)")
             }
@@ -108,15 +137,15 @@ struct ZumikOpsAgent: AsyncParsableCommand {
 
         let format = configuration.logFormat
         let level = Logger.Level(rawValue: configuration.logLevel) ?? .info
-        LoggingSystem.bootstrap { label in
-            var handler = StderrLogHandler(label: label, format: format)
-            handler.logLevel = level
-            return handler
-        }
+        LineLogHandler.bootstrap(format: format == .json ? .json : .logfmt, level: level)
         let registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         let logger = Logger(label: "zumik-ops-agent")
 
+        // Runs a killed agent left open: survivors killed, an "outcome unknown" completion each.
+        AuditReconciler.reconcile(auditLog: auditLog, logger: logger)
+        // Plugin readers run in a helper process: this binary, re-executed in reader mode.
+        ReaderIsolation.enable()
         let provider = makeActionProvider(configuration: configuration, logger: logger)
         let server = AgentServer(
             configuration: configuration,
@@ -128,73 +157,11 @@ struct ZumikOpsAgent: AsyncParsableCommand {
         server.logCatalog()
         do {
             try await server.run()
+            auditLog.flushRefusals()
             logger.notice("stopped")
         } catch {
             logger.critical("server stopped", metadata: ["error": "\(error)"])
             throw ExitCode(1)
         }
-    }
-}
-
-/// One line per record on stderr, as logfmt or JSON.
-struct StderrLogHandler: LogHandler {
-    let label: String
-    let format: AgentConfiguration.LogFormat
-    var logLevel: Logger.Level = .info
-    var metadata: Logger.Metadata = [:]
-
-    init(label: String, format: AgentConfiguration.LogFormat) {
-        self.label = label
-        self.format = format
-    }
-
-    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-        get { metadata[key] }
-        set { metadata[key] = newValue }
-    }
-
-    func log(event: LogEvent) {
-        var fields: [(String, String)] = [
-            ("time", Date().formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))),
-            ("level", event.level.rawValue), ("logger", label), ("msg", event.message.description),
-        ]
-        let merged = self.metadata.merging(event.metadata ?? [:]) { $1 }
-        for key in merged.keys.sorted() { fields.append((key, "\(merged[key]!)")) }
-        let line: String
-        switch format {
-        case .json:
-            let object = Dictionary(fields, uniquingKeysWith: { $1 })
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data("{}".utf8)
-            line = String(decoding: data, as: UTF8.self)
-        case .logfmt:
-            line = fields.map { "\($0.0)=\(Self.logfmtValue($0.1))" }.joined(separator: " ")
-        }
-        FileHandle.standardError.write(Data((line + "\n").utf8))
-    }
-
-    static func logfmtValue(_ value: String) -> String {
-        let plain =
-            !value.isEmpty
-            && value.unicodeScalars.allSatisfy {
-                $0.value > 0x20 && $0.value < 0x7f && $0 != "\"" && $0 != "=" && $0 != "\\"
-            }
-        if plain { return value }
-        var out = "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 || scalar.value == 0x7f {
-                    out += String(format: "\\u%04x", scalar.value)
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
     }
 }

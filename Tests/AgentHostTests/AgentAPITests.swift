@@ -56,9 +56,12 @@ import Glibc
                 }
             }
             #expect(!FileManager.default.fileExists(atPath: side))
+            // One summary for the client, not one record per refusal.
             let records = try agent.auditRecords()
-            #expect(records.count == cases.count)
-            #expect(records.allSatisfy { $0["outcome"] as? String == "unauthorized" && $0["status"] as? Int == 401 })
+            #expect(records.count == 1)
+            #expect(records.first?["outcome"] as? String == "refused")
+            #expect(records.first?["refusals"] as? [String: Int] == ["unauthorized": cases.count])
+            #expect(records.allSatisfy { $0["status"] as? Int == 401 })
             #expect(records.allSatisfy { $0["action"] as? String == "touch_side" })
             let raw = try String(contentsOfFile: agent.auditPath, encoding: .utf8)
             #expect(!raw.contains(testToken.prefix(12)))
@@ -90,7 +93,9 @@ import Glibc
 
             let records = try agent.auditRecords()
             let record = try #require(records.last)
-            #expect(records.count == 1)
+            #expect(records.count == 2)
+            #expect(records.first?["outcome"] as? String == "started", "the intent comes first")
+            #expect(records.first?["audit_id"] as? String == result.auditID)
             #expect(record["audit_id"] as? String == result.auditID)
             #expect(record["outcome"] as? String == "failed")
             #expect(record["exit_code"] as? Int == 3)
@@ -103,8 +108,8 @@ import Glibc
             let page = try await RawHTTP.get(port: agent.port, "/v1/audit?limit=5", token: testToken)
             #expect(page.status == 200)
             let listed = try #require(try page.json()["records"] as? [[String: Any]])
-            #expect(listed.count == 1)
-            #expect(listed.first?["audit_id"] as? String == result.auditID)
+            #expect(listed.count == 2)
+            #expect(listed.last?["audit_id"] as? String == result.auditID)
         }
     }
 
@@ -132,7 +137,7 @@ import Glibc
             defer { unsetenv("ZUMIK_LEAK_CHECK") }
             let first = try await RawHTTP.post(port: agent.port, "/v1/actions/show_env/run", token: testToken)
             let result = try JSONDecoder().decode(AgentAPI.RunResult.self, from: Data(first.body))
-            #expect(result.stdoutTail == "PATH=/usr/sbin:/usr/bin:/sbin:/bin\n")
+            #expect(result.stdoutTail == "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nZUMIK_RUN_ID=\(result.auditID)\n")
             let second = try await RawHTTP.post(port: agent.port, "/v1/actions/cwd_stdin/run", token: testToken)
             let other = try JSONDecoder().decode(AgentAPI.RunResult.self, from: Data(second.body))
             #expect(other.stdoutTail == "/\nend\n")
@@ -163,7 +168,9 @@ import Glibc
             let response = try await RawHTTP.post(port: agent.port, "/v1/actions/show_env/run", token: testToken)
             let result = try JSONDecoder().decode(AgentAPI.RunResult.self, from: Data(response.body))
             #expect(
-                result.stdoutTail == "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nDOCKER_HOST=unix:///run/test-docker.sock\n"
+                result.stdoutTail
+                    == "PATH=/usr/sbin:/usr/bin:/sbin:/bin\nDOCKER_HOST=unix:///run/test-docker.sock\n"
+                    + "ZUMIK_RUN_ID=\(result.auditID)\n"
             )
         }
     }
@@ -247,8 +254,8 @@ import Glibc
             let ran = (try String(contentsOfFile: side, encoding: .utf8)).split(separator: "\n")
             #expect(ran == ["run"])
             let records = try agent.auditRecords()
-            #expect(records.count == 21)
-            #expect(records.filter { $0["outcome"] as? String == "busy" }.count == 20)
+            #expect(records.count == 3, "intent, completion, one refusal summary")
+            #expect(try agent.refusalCounts() == ["busy": 20])
             // Released afterwards.
             let after = try await RawHTTP.post(port: agent.port, "/v1/actions/other_same_lock/run", token: testToken)
             #expect(after.status == 200)
@@ -276,7 +283,8 @@ import Glibc
             #expect(third.status == 429)
             #expect((1...600).contains(try #require(third.header("Retry-After").flatMap(Int.init))))
             let outcomes = try agent.auditRecords().compactMap { $0["outcome"] as? String }
-            #expect(outcomes == ["succeeded", "limited", "succeeded", "succeeded", "limited"])
+            #expect(outcomes == ["started", "succeeded", "started", "succeeded", "started", "succeeded", "refused"])
+            #expect(try agent.refusalCounts() == ["limited": 2])
         }
     }
 
@@ -301,8 +309,7 @@ import Glibc
             // A refused run attempt is still audited.
             let run = try await RawHTTP.post(port: agent.port, "/v1/actions/anything/run", token: testToken)
             #expect(run.status == 429)
-            let record = try #require(try agent.auditRecords().last)
-            #expect(record["outcome"] as? String == "rate_limited")
+            #expect(try agent.refusalCounts() == ["rate_limited": 1])
         }
     }
 
@@ -434,13 +441,13 @@ import Glibc
                 #expect(response.status == 400, "\(query)")
             }
             #expect(!FileManager.default.fileExists(atPath: side))
-            for record in try agent.auditRecords() where (record["status"] as? Int ?? 0) < 400 {
+            for record in try agent.auditRecords() where record["outcome"] as? String != "refused" {
                 Issue.record("ran: \(record)")
             }
-            // One audit line per request that named an action (not the /v1/nothing or /v1/audit ones).
-            let records = try agent.auditRecords()
-            #expect(records.count == notFound.count - 2 + badBodies.count + 1 + 2)
-            #expect(records.allSatisfy { ($0["status"] as? Int ?? 0) >= 400 })
+            // Every request that named an action is counted (not the /v1/nothing or /v1/audit ones).
+            let counted = try agent.refusalCounts().values.reduce(0, +)
+            #expect(counted == notFound.count - 2 + badBodies.count + 1 + 2)
+            #expect(try agent.auditRecords().count == 1, "in one summary record")
             // Still healthy.
             let ok = try await RawHTTP.post(port: agent.port, runPath, token: testToken, json: #"{"reason":"fine"}"#)
             #expect(ok.status == 200)
@@ -469,20 +476,22 @@ import Glibc
         }
     }
 
-    @Test func aFailingAuditLogStopsFurtherRuns() async throws {
+    @Test func aFailingAuditLogRunsNothing() async throws {
         let directory = try TempDir()
         defer { directory.remove() }
         let side = directory.file("side")
         let action = shellAction("append_side", "echo ran >> \(side)")
         // Every write to /dev/full fails with ENOSPC.
         try await InProcessAgent.with(actions: [action], configure: { $0.auditLogPath = "/dev/full" }) { agent in
-            let first = try await RawHTTP.post(port: agent.port, "/v1/actions/append_side/run", token: testToken)
-            #expect(first.status == 503)
-            #expect(first.errorMessage == "audit log unavailable")
-            let second = try await RawHTTP.post(port: agent.port, "/v1/actions/append_side/run", token: testToken)
-            #expect(second.status == 503)
-            // The first run happened before its record failed; nothing runs after that.
-            #expect(try String(contentsOfFile: side, encoding: .utf8) == "ran\n")
+            for _ in 0..<2 {
+                let response = try await RawHTTP.post(port: agent.port, "/v1/actions/append_side/run", token: testToken)
+                #expect(response.status == 503)
+                #expect(response.errorMessage == "not run: the audit log could not record the intent")
+                let body = try JSONDecoder().decode(AgentAPI.ErrorBody.self, from: Data(response.body))
+                #expect(body.error.outcome == AgentAPI.ErrorBody.notRun)
+            }
+            // The intent is written before anything is spawned: nothing ran.
+            #expect(!FileManager.default.fileExists(atPath: side))
         }
     }
 }

@@ -47,7 +47,7 @@ struct AgentBinaryTests {
             let ran = try String(contentsOfFile: side, encoding: .utf8).split(separator: "\n")
             #expect(ran == ["ran", "second"])
             let outcomes = try agent.auditRecords().map { $0["outcome"] as? String ?? "?" }
-            #expect(outcomes == ["succeeded", "succeeded", "not_found"])
+            #expect(outcomes == ["started", "succeeded", "started", "succeeded"], "refusals wait for their summary")
             let firstRecord = try #require(try agent.auditRecords().first)
             #expect(firstRecord["bundle_id"] as? String == "ai.zumik.nginx")
             #expect((firstRecord["bundle_sha256"] as? String)?.count == 64)
@@ -56,6 +56,9 @@ struct AgentBinaryTests {
             #expect(!agent.process.stderr.contains(BinaryAgent.token))
             await agent.process.stop()
             #expect(agent.process.process.terminationStatus == 0)
+            let summary = try #require(try agent.auditRecords().last)
+            #expect(summary["outcome"] as? String == "refused")
+            #expect(summary["refusals"] as? [String: Int] == ["not_found": 1])
         }
     }
 
@@ -136,11 +139,13 @@ struct AgentBinaryTests {
             }
             #expect(!FileManager.default.fileExists(atPath: side))
 
-            // One audit line per attempt: 1 timeout + 20 lock attempts + 7 refusals.
+            // Two records per run (the timeout, the one lock holder); the refusals counted in one
+            // summary, written at the latest when the agent stops.
+            await agent.process.stop()
             let records = try agent.auditRecords()
-            #expect(records.count == 28)
-            #expect(records.filter { $0["outcome"] as? String == "unauthorized" }.count == 7)
-            #expect(records.filter { $0["outcome"] as? String == "busy" }.count == 19)
+            #expect(records.count == 5)
+            let counts = records.compactMap { $0["refusals"] as? [String: Int] }
+            #expect(counts == [["unauthorized": 7, "busy": 19]])
         }
     }
 
@@ -204,8 +209,10 @@ struct AgentBinaryTests {
             #expect(limited.status == 429)
             #expect((limited.header("Retry-After").flatMap(Int.init) ?? 0) >= 1)
             #expect(try await RawHTTP.get(port: agent.port, "/healthz").status == 200)
-            let outcomes = try agent.auditRecords().compactMap { $0["outcome"] as? String }
-            #expect(outcomes == ["unauthorized", "rate_limited"])
+            await agent.process.stop()
+            let records = try agent.auditRecords()
+            #expect(records.compactMap { $0["outcome"] as? String } == ["refused"])
+            #expect(records.first?["refusals"] as? [String: Int] == ["unauthorized": 1, "rate_limited": 1])
         }
     }
 }

@@ -55,7 +55,10 @@ struct AgentDockerTests {
 
                 // Diagnostics read the stack (and the plugin reads the output).
                 let states = try await runOK(agent, "docker_service_states")
-                #expect(states["interpretation"] != nil)
+                // Read by the bundle's reader in its helper process (a failed reader says so in "error").
+                let reading = try #require(states["interpretation"] as? [String: Any])
+                #expect(reading["error"] == nil, "\(reading)")
+                #expect((reading["summary"] as? String)?.contains("api-core") == true, "\(reading)")
                 #expect((states["stdout_tail"] as? String)?.contains("api-core") == true)
 
                 // restart_api_core → a new start time, serving again.
@@ -82,7 +85,8 @@ struct AgentDockerTests {
                 #expect(try await stack.eventuallyServes(port: stack.nginxPort, body: "v1\n"))
                 try stack.writeSite(marker: "v2")
                 let reload = try await runOK(agent, "reload_nginx")
-                #expect(reload["interpretation"] != nil)
+                let reloadReading = try #require(reload["interpretation"] as? [String: Any])
+                #expect((reloadReading["error"] as? String)?.hasPrefix("reader failed") != true, "\(reloadReading)")
                 #expect(try await stack.eventuallyServes(port: stack.nginxPort, body: "v2\n"))
                 #expect(try await DockerEngine.check(["exec", "nginx", "cat", "/run/nginx.pid"]) == masterBefore)
                 #expect(try await inspect("nginx", "{{.State.StartedAt}}") == nginxStarted)
@@ -116,9 +120,13 @@ struct AgentDockerTests {
                 #expect(again.status == 429)
                 #expect(again.header("Retry-After").flatMap(Int.init) ?? 0 > 0)
 
-                let outcomes = try agent.auditRecords().compactMap { $0["outcome"] as? String }
+                // The refusal is in the summary written when the agent stops.
+                await agent.process.stop()
+                let records = try agent.auditRecords()
+                let outcomes = records.compactMap { $0["outcome"] as? String }
                 #expect(outcomes.filter { $0 == "succeeded" }.count == 7)
-                #expect(outcomes.last == "limited")
+                #expect(outcomes.filter { $0 == "started" }.count == 7)
+                #expect(records.last?["refusals"] as? [String: Int] == ["limited": 1])
             }
         } catch {
             await stack.down()

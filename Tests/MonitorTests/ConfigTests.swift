@@ -1,6 +1,7 @@
 import ActionKit
 import Foundation
 import Monitor
+import Probing
 import Testing
 
 @Suite struct ConfigTests {
@@ -217,10 +218,37 @@ import Testing
         }
     }
 
-    @Test func remediationSubtreeIsKeptForIssue5() throws {
-        let yaml = "remediation:\n  settle: 20s\n  model: gpt-x\n" + minimal
+    @Test func remediationSettingsAreReadWithTheRestOfTheFile() throws {
+        #expect(try ConfigLoader.parse(yaml: minimal, file: "monitor.yaml", environment: [:]).remediation == .init())
+        let yaml =
+            "remediation:\n  model: gpt-4.1-mini\n  base_url: http://127.0.0.1:9/v1\n  settle_seconds: 5\n"
+            + minimal
         let config = try ConfigLoader.parse(yaml: yaml, file: "monitor.yaml", environment: [:])
-        #expect(config.remediation == .object(["settle": .string("20s"), "model": .string("gpt-x")]))
+        #expect(config.remediation.model == "gpt-4.1-mini")
+        #expect(config.remediation.baseURL == "http://127.0.0.1:9/v1")
+        #expect(config.remediation.settle == .seconds(5))
+    }
+
+    @Test(
+        "remediation errors name the file and the key path",
+        arguments: [
+            ("remediation:\n  modle: x\n", "monitor.yaml: remediation.modle: unknown key"),
+            ("remediation:\n  base_url: ftp://x\n", "monitor.yaml: remediation.base_url: must be an http(s) URL"),
+            (
+                "remediation:\n  settle_seconds: -1\n",
+                "monitor.yaml: remediation.settle_seconds: must be a number from 0.0 to 3600.0"
+            ),
+            ("remediation:\n  model: \"  \"\n", "monitor.yaml: remediation.model: must be a non-empty string"),
+            ("remediation: yes\n", "monitor.yaml: remediation: expected a mapping"),
+        ]
+    )
+    func remediationErrorsNameTheKey(yaml: String, message: String) {
+        do {
+            _ = try ConfigLoader.parse(yaml: yaml + minimal, file: "monitor.yaml", environment: [:])
+            Issue.record("expected an error for \(yaml)")
+        } catch {
+            #expect(error.errors.contains { $0.description.hasPrefix(message) }, "\(error.description)")
+        }
     }
 }
 

@@ -3,6 +3,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import Monitor
+import Probing
 import Synchronization
 import Testing
 import ZumikTestSupport

@@ -1,5 +1,6 @@
 import Foundation
 import Monitor
+import Probing
 import Testing
 
 /// The pure debounce state machine, driven with explicit times (no clock, no sleeping).

@@ -5,6 +5,7 @@ import ZumikTestSupport
 
 #if canImport(Glibc)
 import Glibc
+import Probing
 #endif
 
 /// The real `zumik-monitor` binary, killed with SIGKILL between writing an alert to the outbox and Discord

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Monitor
+import Probing
 import Synchronization
 import Testing
 import ZumikTestSupport

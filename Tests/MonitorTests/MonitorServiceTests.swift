@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Monitor
+import Probing
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -43,7 +44,7 @@ final class RecordingResponder: IncidentResponder {
         calls.withLock { $0.append(context) }
         guard let heal else { return }
         heal.set(200)
-        if let result = await context.reprober.reprobe(property: context.property.name) {
+        if let result = await context.reprobe(context.property.name) {
             reprobed.withLock { $0.append(result) }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Monitor
+import Probing
 import Synchronization
 import Testing
 import ZumikTestSupport
@@ -8,8 +9,8 @@ import ZumikTestSupport
 @Suite struct ProbeTests {
     let engine = CurlEngine(maxInFlight: 64)
 
-    func property(_ url: String, _ configure: (inout PropertyConfig) -> Void = { _ in }) -> PropertyConfig {
-        var p = PropertyConfig(name: "test", url: url, timeout: .seconds(5), degradedMs: 2000)
+    func property(_ url: String, _ configure: (inout ProbeTarget) -> Void = { _ in }) -> ProbeTarget {
+        var p = ProbeTarget(name: "test", url: url, timeout: .seconds(5), degradedMs: 2000)
         configure(&p)
         return p
     }
@@ -243,7 +244,7 @@ import ZumikTestSupport
         let nginx = try NginxServer(locations: #"location / { return 200 "ok $uri"; }"#)
         defer { nginx.stop() }
         let properties = (0..<1000).map { i in
-            PropertyConfig(
+            ProbeTarget(
                 name: "p\(i)",
                 url: "\(nginx.baseURL)/item/\(i)",
                 bodyContains: "ok /item/\(i)",

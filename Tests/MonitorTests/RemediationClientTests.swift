@@ -3,6 +3,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Monitor
+import Probing
+import Remediation
 import Testing
 import ZumikTestSupport
 
@@ -219,37 +221,39 @@ struct RemediationClientTests {
     @Test("a page's Discord payload is valid and can ping only the on-call user")
     func pagePayload() async throws {
         let notice = RemediationNotice(
-            incidentID: "inc-1",
+            incidentID: 1,
             property: "api",
             content: "<@42> down. Model said: @everyone <@999>",
             mentionUserID: "42"
         )
-        let payload = notice.discordPayload()
+        let payload = StorageJournal.message(notice).body
         #expect(await OpenAISpecs.validate(payload, against: "discord_execute_webhook.strict.schema.json") == nil)
         let object = try #require(try JSONSerialization.jsonObject(with: Data(payload)) as? [String: Any])
         let mentions = try #require(object["allowed_mentions"] as? [String: Any])
         #expect(mentions["parse"] as? [String] == [])
         #expect(mentions["users"] as? [String] == ["42"])
-        let quiet = RemediationNotice(incidentID: "inc-1", property: "api", content: "progress @everyone")
-            .discordPayload()
-        let quietObject = try #require(try JSONSerialization.jsonObject(with: Data(quiet)) as? [String: Any])
+        let quiet = RemediationNotice(incidentID: 1, property: "api", content: "progress @everyone")
+        let quietPayload = StorageJournal.message(quiet).body
+        let quietObject = try #require(try JSONSerialization.jsonObject(with: Data(quietPayload)) as? [String: Any])
         #expect((quietObject["allowed_mentions"] as? [String: Any])?["users"] == nil)
     }
 }
 
 extension RemediationClientTests {
-    /// The bridge over the libcurl engine refuses header injection before anything is sent.
-    @Test func bridgeRefusesHeadersWithLineBreaks() async {
-        for header in [RemediationHTTPRequest.Header("X-Evil", "a\r\nHost: elsewhere"), .init("X-Bad:Name", "v")] {
-            let request = RemediationHTTPRequest(method: "GET", url: "http://127.0.0.1:9/", headers: [header])
-            await #expect(
-                throws: RemediationTransportError(
-                    kind: .invalidRequest,
-                    message: "header \(header.name) has a line break"
-                )
-            ) {
-                _ = try await remediationTestTransport.send(request)
-            }
+    /// The libcurl engine refuses header injection before anything is sent.
+    @Test func engineRefusesHeadersWithLineBreaks() async {
+        for header in [(name: "X-Evil", value: "a\r\nHost: elsewhere"), (name: "X-Bad:Name", value: "v")] {
+            let request = Probing.HTTPRequest(method: "GET", url: "http://127.0.0.1:9/", headers: [header])
+            let result = await remediationTestTransport.send(request)
+            #expect(
+                result.error
+                    == TransportError(
+                        kind: .invalidRequest,
+                        curlCode: 0,
+                        message: "header \(header.name) has a line break"
+                    )
+            )
+            #expect(result.status == nil)
         }
     }
 }

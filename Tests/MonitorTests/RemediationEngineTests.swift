@@ -1,6 +1,8 @@
 import ActionKit
 import Foundation
 import Monitor
+import Probing
+import Remediation
 import Testing
 import ZumikTestSupport
 
@@ -13,7 +15,7 @@ struct RemediationEngineTests {
             .call("inspect_api_core", reason: "See why api-core is down."),
             .call("restart_api_core", reason: "The container exited; restart it."),
         ])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let clock = ImmediateClock()
         let outcome = try await world.serveAgent { agentURL in
@@ -31,7 +33,7 @@ struct RemediationEngineTests {
         #expect(outcome == .healed(path: .model, rounds: 1))
         #expect(world.runs == ["inspect_api_core", "restart_api_core"])
         #expect(world.reasons == ["See why api-core is down.", "The container exited; restart it."])
-        #expect(world.incidents == [testIncident.id, testIncident.id])
+        #expect(world.incidents == [testIncident.id.description, testIncident.id.description])
         #expect(clock.sleeps == [.seconds(20)])
 
         let entries = try await store.journal.entries(for: testIncident.id)
@@ -85,7 +87,7 @@ struct RemediationEngineTests {
             .call("restart_api_core", reason: "Once more."),
             .call("recreate_api_core", reason: "Too late."),
         ])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let clock = ImmediateClock()
         let (outcome, again) = try await world.serveAgent { agentURL in
@@ -132,7 +134,7 @@ struct RemediationEngineTests {
             .call("reload_nginx", reason: "Not offered for api-core."),
             .malformedArguments("restart_api_core"),
         ])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcome = try await world.serveAgent { agentURL in
             try await fake.serve { modelURL in
@@ -173,7 +175,7 @@ struct RemediationEngineTests {
             .text("Still no tool."),
             .text("And again."),
         ])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcome = try await world.serveAgent { agentURL in
             try await fake.serve { modelURL in
@@ -203,7 +205,7 @@ struct RemediationEngineTests {
     func modelEscalates() async throws {
         let world = FakeWorld(healingAction: nil)
         let fake = FakeOpenAI(script: [.call("escalate_to_human", reason: "Disk is full; no action offered frees it.")])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcome = try await world.serveAgent { agentURL in
             try await fake.serve { modelURL in
@@ -226,7 +228,7 @@ struct RemediationEngineTests {
     func unreachableAgentPagesAtOnce() async throws {
         let world = FakeWorld(healingAction: "restart_api_core")
         let fake = FakeOpenAI(script: [.call("restart_api_core", reason: "x")])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let port = closedLoopbackPort()
         let outcome = try await fake.serve { modelURL in
@@ -261,7 +263,7 @@ struct RemediationEngineTests {
     func modelFailureFallsBackToLadder(failure: FakeOpenAI.Reply) async throws {
         let world = FakeWorld(healingAction: "recreate_api_core")
         let fake = FakeOpenAI(script: [failure])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let clock = ImmediateClock()
         let outcome = try await world.serveAgent { agentURL in
@@ -291,7 +293,7 @@ struct RemediationEngineTests {
     @Test("without a model key the ladder runs remediations by rank and pages when exhausted")
     func ladderWithoutKey() async throws {
         let world = FakeWorld(healingAction: nil)
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcome = try await world.serveAgent { agentURL in
             await makeEngine(
@@ -316,7 +318,7 @@ struct RemediationEngineTests {
     @Test("a refused run (lock busy) spends the round, runs nothing, and the ladder moves on")
     func refusedRunMovesOn() async throws {
         let world = FakeWorld(healingAction: "recreate_api_core", refusals: ["restart_api_core": 409])
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcome = try await world.serveAgent { agentURL in
             await makeEngine(
@@ -337,7 +339,7 @@ struct RemediationEngineTests {
     @Test("after a restart the journal is honoured: no repeated remediation, no second page")
     func resumeFromJournal() async throws {
         let world = FakeWorld(healingAction: "recreate_api_core")
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         // A monitor that crashed right after sending restart_api_core (no result written).
         try await store.journal.append(
@@ -380,7 +382,7 @@ struct RemediationEngineTests {
     @Test("a page survives a restart: the reopened journal never pages the incident again")
     func noSecondPageAcrossRestart() async throws {
         let world = FakeWorld(healingAction: nil)
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let port = closedLoopbackPort()
         let first = await makeEngine(
@@ -410,7 +412,7 @@ struct RemediationEngineTests {
     @Test("two incidents on one host never remediate at the same time")
     func oneRemediationPerHost() async throws {
         let world = FakeWorld(healingAction: "restart_api_core", runDelay: .milliseconds(200))
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcomes = try await world.serveAgent { agentURL in
             let engine = makeEngine(
@@ -422,7 +424,7 @@ struct RemediationEngineTests {
             )
             var other = testIncident
             other.property = "api.zumik.ai/v2"
-            other.id = try store.openIncident(property: other.property)
+            other.id = try await store.openIncident(property: other.property)
             async let a = engine.respond(to: testIncident)
             async let b = engine.respond(to: other)
             return await [a, b]
@@ -437,7 +439,7 @@ struct RemediationEngineTests {
     @Test("a shutdown in the middle of a run pages nobody and leaves the journal to resume from")
     func cancelledMidRun() async throws {
         let world = FakeWorld(healingAction: nil, runDelay: .seconds(1))
-        let store = try TestJournal()
+        let store = try await TestJournal()
         defer { store.remove() }
         let outcome = try await world.serveAgent { agentURL in
             let engine = makeEngine(

@@ -1,11 +1,12 @@
 import ActionKit
 import Foundation
-import GRDB
 import Logging
+import Probing
 import Testing
 import ZumikTestSupport
 
 @testable import Monitor
+@testable import Remediation
 
 /// The journal on the monitor's real SQLite store (issue 4's `MonitorStore` and outbox).
 @Suite("Remediation journal on the monitor store")
@@ -15,9 +16,9 @@ struct RemediationStoreJournalTests {
 
     @Test("entries and notices land together; the page sets paged_at once and is never written twice")
     func journalAndPageOnce() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         defer { fixture.remove() }
-        let id = String(fixture.incidentID)
+        let id = fixture.incidentID
         try await fixture.journal.append(
             .init(incidentID: id, kind: .action, tool: "restart_api_core", actionKind: .remediation, roundCost: 1),
             notice: RemediationNotice(incidentID: id, property: "api-core", content: "ran restart <@999> @everyone")
@@ -26,7 +27,7 @@ struct RemediationStoreJournalTests {
         #expect(try await fixture.journal.page(.init(incidentID: id, kind: .paged, reason: "exhausted"), notice: page))
         #expect(!(try await fixture.journal.page(.init(incidentID: id, kind: .paged, reason: "again"), notice: page)))
 
-        let rows = try fixture.store.allOutbox()
+        let rows = try fixture.store.allOutbox().filter { $0.kind != "transition" }
         #expect(rows.map(\.kind) == ["remediation", "page"])
         let progress = try #require(
             try JSONSerialization.jsonObject(with: Data(rows[0].payload.utf8)) as? [String: Any]
@@ -41,22 +42,25 @@ struct RemediationStoreJournalTests {
         #expect(reread.map(\.kind) == [.action, .paged])
         #expect(reread.first?.tool == "restart_api_core")
         let events = try fixture.store.incidentEvents(incidentID: fixture.incidentID).map(\.kind)
-        #expect(events == ["remediation.action", "remediation.paged"])
+        #expect(events == ["transition", "remediation.action", "remediation.paged"])
     }
 
-    @Test("a page the monitor sent by another path counts: the engine does not page again")
+    @Test("a page already on the incident (e.g. queued before a crash) counts: the engine does not page again")
     func foreignPageIsHonoured() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         defer { fixture.remove() }
         #expect(
-            try await fixture.store.markPaged(
+            try await fixture.store.pageOnce(
                 incidentID: fixture.incidentID,
-                message: .page(userID: "42", text: "host unreachable")
+                kind: "note",
+                payload: .object([:]),
+                at: Date(),
+                page: DiscordMessage.page(userID: "42", text: "host unreachable")
             )
         )
         let world = FakeWorld(healingAction: "restart_api_core")
         var incidentValue = testIncident
-        incidentValue.id = String(fixture.incidentID)
+        incidentValue.id = fixture.incidentID
         let incident = incidentValue
         let outcome = try await world.serveAgent { agentURL in
             await makeEngine(
@@ -75,11 +79,11 @@ struct RemediationStoreJournalTests {
 
     @Test("the engine over the real store heals by the ladder and journals every step")
     func engineOverStore() async throws {
-        let fixture = try Fixture()
+        let fixture = try await Fixture()
         defer { fixture.remove() }
         let world = FakeWorld(healingAction: "restart_api_core")
         var incidentValue = testIncident
-        incidentValue.id = String(fixture.incidentID)
+        incidentValue.id = fixture.incidentID
         let incident = incidentValue
         let outcome = try await world.serveAgent { agentURL in
             await makeEngine(
@@ -95,41 +99,14 @@ struct RemediationStoreJournalTests {
         let kinds = try fixture.store.incidentEvents(incidentID: fixture.incidentID).map(\.kind)
         #expect(
             kinds == [
+                "transition",  // the incident was opened by two failed probes
                 "remediation.started", "remediation.note",
                 "remediation.action", "remediation.actionResult",  // the diagnostic, read before acting
                 "remediation.action", "remediation.actionResult", "remediation.reprobe", "remediation.healed",
             ]
         )
         #expect(try fixture.store.incident(id: fixture.incidentID)?.pagedAt == nil)
-        #expect(try fixture.store.allOutbox().allSatisfy { $0.kind == "remediation" })
-    }
-
-    @Test("remediation settings: defaults, values, and errors that name the key")
-    func settings() throws {
-        #expect(try RemediationSettings(json: nil) == RemediationSettings())
-        let custom = try RemediationSettings(
-            json: .object([
-                "model": .string("gpt-4.1-mini"), "base_url": .string("http://127.0.0.1:9/v1"),
-                "settle_seconds": .number(5),
-            ])
-        )
-        #expect(custom.model == "gpt-4.1-mini")
-        #expect(custom.settle == .seconds(5))
-        let cases: [(JSONValue, String)] = [
-            (.object(["modle": .string("x")]), "remediation.modle"),
-            (.object(["base_url": .string("ftp://x")]), "remediation.base_url"),
-            (.object(["settle_seconds": .number(-1)]), "remediation.settle_seconds"),
-            (.object(["model": .number(3)]), "remediation.model"),
-            (.string("yes"), "remediation"),
-        ]
-        for (json, key) in cases {
-            #expect(throws: RemediationSettings.Error.self) { try RemediationSettings(json: json) }
-            do {
-                _ = try RemediationSettings(json: json)
-            } catch {
-                #expect(error.keyPath == key)
-            }
-        }
+        #expect(try fixture.store.allOutbox().dropFirst().allSatisfy { $0.kind == "remediation" })
     }
 
     @Test("the shipped example configuration's remediation settings are valid")
@@ -137,7 +114,7 @@ struct RemediationStoreJournalTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()
         let config = try ConfigLoader.load(path: root.appendingPathComponent("config/monitor.example.yaml").path)
-        let settings = try RemediationSettings(json: config.remediation)
+        let settings = config.remediation
         #expect(settings.model == "gpt-4o-mini")
         #expect(settings.settle == .seconds(20))
         #expect(config.properties.contains { !$0.alertOnly && $0.service == "api-core" })

@@ -1,12 +1,13 @@
 import ActionKit
 import Foundation
-import GRDB
 import Hummingbird
 import Logging
+import Probing
 import Synchronization
 import ZumikTestSupport
 
 @testable import Monitor
+@testable import Remediation
 
 // Stand-ins used only until the real parts land in this branch: the ops-agent (issue 3) and the
 // probe engine (issue 4). The agent stand-in is a real HTTP server on loopback speaking the
@@ -188,49 +189,48 @@ final class ImmediateClock: Clock, Sendable {
     }
 }
 
-/// The production journal (``MonitorStoreJournal``) on a fresh monitor store holding one open
+/// The production journal (``StorageJournal``) on a fresh monitor store holding one open
 /// incident (``testIncident``), plus read access to what it queued for Discord.
 struct TestJournal {
     let directory: URL
     let store: MonitorStore
-    let journal: MonitorStoreJournal
+    let journal: StorageJournal
 
-    init() throws {
+    init() async throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("zumik-rem-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
-        journal = MonitorStoreJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
-        let id = try store.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO incidents (property, opened_at, health) VALUES (?, ?, 'down')",
-                arguments: [testIncident.property, Date().timeIntervalSince1970]
-            )
-            return db.lastInsertedRowID
-        }
-        guard String(id) == testIncident.id else {
+        journal = StorageJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
+        let id = try await openIncident(property: testIncident.property)
+        guard id == testIncident.id else {
             throw ServerError("fresh store gave incident id \(id), expected \(testIncident.id)")
         }
     }
 
-    /// Opens another incident in the store and returns its id.
-    func openIncident(property: String) throws -> String {
-        let id = try store.pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO incidents (property, opened_at, health) VALUES (?, ?, 'down')",
-                arguments: [property, Date().timeIntervalSince1970]
+    /// Opens another incident in the store the way the monitor does (two failed probes) and returns its id.
+    func openIncident(property: String) async throws -> IncidentID {
+        let policy = Debounce.Policy(failureThreshold: 2, successThreshold: 1, confirmationDelay: nil)
+        var outcome: RecordOutcome?
+        for _ in 0..<2 {
+            let now = Date()
+            outcome = try await store.record(
+                ProbeResult(property: property, url: "https://\(property)", at: now, health: .down, reasons: ["test"]),
+                policy: policy,
+                now: now,
+                message: AlertFormatter.message
             )
-            return db.lastInsertedRowID
         }
-        return String(id)
+        guard let id = outcome?.incident?.id else { throw ServerError("two failed probes opened no incident") }
+        return id
     }
 
     /// The store id of ``testIncident``.
-    var incidentID: Int64 { Int64(testIncident.id) ?? -1 }
+    var incidentID: IncidentID { testIncident.id }
 
     /// Reopens the same file, as a restarted monitor would.
-    func reopened() throws -> MonitorStoreJournal {
+    func reopened() throws -> StorageJournal {
         let store = try MonitorStore(path: directory.appendingPathComponent("state.sqlite").path)
-        return MonitorStoreJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
+        return StorageJournal(store: store, outbox: AlertOutbox(store: store, signal: WakeSignal()))
     }
 
     struct Notice {
@@ -239,10 +239,10 @@ struct TestJournal {
         var payload: [UInt8]
     }
 
-    /// The remediation rows of the monitor's Discord outbox, oldest first; `mention` is the one user
-    /// `allowed_mentions` lets the message ping.
+    /// The remediation rows of the monitor's Discord outbox (not the transition alerts), oldest first;
+    /// `mention` is the one user `allowed_mentions` lets the message ping.
     func notices() throws -> [Notice] {
-        try store.allOutbox().map { row in
+        try store.allOutbox().filter { $0.kind != "transition" }.map { row in
             let object = try JSONSerialization.jsonObject(with: Data(row.payload.utf8)) as? [String: Any]
             let mentions = object?["allowed_mentions"] as? [String: Any]
             return Notice(
@@ -258,7 +258,7 @@ struct TestJournal {
 
 /// The incident of the remediation tests: the first (and only) incident of ``TestJournal``'s store.
 let testIncident = RemediationIncident(
-    id: "1",
+    id: 1,
     property: "api.zumik.ai/healthz",
     url: "https://api.zumik.ai/healthz",
     service: "api-core",
@@ -267,7 +267,7 @@ let testIncident = RemediationIncident(
 )
 
 /// The clients' transport in tests: the monitor's one libcurl engine, as in production.
-let remediationTestTransport: any RemediationTransport = HTTPTransportBridge(transport: CurlEngine(maxInFlight: 8))
+let remediationTestTransport: any HTTPTransport = CurlEngine(maxInFlight: 8)
 
 /// An engine wired to the given agent URL, model (fake OpenAI base URL or none) and journal.
 func makeEngine(

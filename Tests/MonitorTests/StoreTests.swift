@@ -1,8 +1,8 @@
 import ActionKit
 import Foundation
-import GRDB
 import Logging
 import Monitor
+import Probing
 import Synchronization
 import Testing
 
@@ -159,9 +159,21 @@ final class TempDir: Sendable {
         }
         let incident = try #require(try store.openIncident(for: "api"))
         let page = DiscordMessage.page(userID: "123456789012345678", text: "api is down and automation gave up")
-        #expect(try await store.markPaged(incidentID: incident.id, message: page))
+        func pageOnce(_ store: MonitorStore) async throws -> Bool {
+            try await store.pageOnce(
+                incidentID: incident.id,
+                kind: "remediation.paged",
+                payload: .object(["reason": .string("automation gave up")]),
+                at: Date(),
+                page: page
+            )
+        }
+        #expect(try await pageOnce(store))
         let reopened = try MonitorStore(path: dir.dbPath)
-        #expect(try await reopened.markPaged(incidentID: incident.id, message: page) == false)
+        #expect(try await pageOnce(reopened) == false)
+        #expect(
+            try reopened.incidentEvents(incidentID: incident.id).filter { $0.kind == "remediation.paged" }.count == 1
+        )
         let pages = try reopened.allOutbox().filter { $0.kind == "page" }
         #expect(pages.count == 1)
         #expect(pages[0].payload.contains(#""users":["123456789012345678"]"#))
@@ -183,7 +195,8 @@ final class TempDir: Sendable {
         try await store.appendIncidentEvent(
             incidentID: incident.id,
             kind: "remediation",
-            payload: .object(["action": .string("restart_api_core"), "result": .string("ok")])
+            payload: .object(["action": .string("restart_api_core"), "result": .string("ok")]),
+            at: Date()
         )
         let events = try store.incidentEvents(incidentID: incident.id)
         #expect(events.last?.kind == "remediation")
@@ -192,20 +205,30 @@ final class TempDir: Sendable {
 }
 
 @Suite struct OutboxSeamTests {
-    @Test func rowWrittenInsideACallersTransactionIsDeliveredLikeAnyAlert() async throws {
+    @Test func noticeQueuedWithAnIncidentRecordIsDeliveredLikeAnyAlert() async throws {
         let dir = try TempDir()
         let store = try MonitorStore(path: dir.dbPath)
-        // Issue 5's journal writes its record and its Discord message in one transaction.
-        try await store.pool.write { db in
-            try db.execute(sql: "CREATE TABLE journal (entry TEXT NOT NULL)")
-            try db.execute(sql: "INSERT INTO journal (entry) VALUES ('restart_api_core ran')")
-            try MonitorStore.enqueue(
-                in: db,
-                payload: Array(#"{"content":"Restarted api-core (round 1/3)","allowed_mentions":{"parse":[]}}"#.utf8),
-                kind: "remediation",
-                incidentID: 7
+        let policy = Debounce.Policy(failureThreshold: 2, successThreshold: 1, confirmationDelay: nil)
+        var opened: RecordOutcome?
+        for i in 0..<2 {
+            let at = Date().addingTimeInterval(Double(i) - 10)
+            opened = try await store.record(
+                ProbeResult(property: "api", url: "https://api.example", at: at, health: .down),
+                policy: policy,
+                now: at,
+                message: AlertFormatter.message
             )
         }
+        let incident = try #require(opened?.incident)
+        // The remediation journal writes its record and its Discord message in one transaction.
+        try await store.appendIncidentEvent(
+            incidentID: incident.id,
+            kind: "remediation.action",
+            payload: .object(["tool": .string("restart_api_core")]),
+            at: Date(),
+            notice: DiscordMessage(content: "Restarted api-core (round 1/3)"),
+            noticeKind: "remediation"
+        )
         let lines = Mutex<[String]>([])
         let sender = AlertSender(
             store: store,
@@ -215,29 +238,28 @@ final class TempDir: Sendable {
             logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }),
             console: { line in lines.withLock { $0.append(line) } }
         )
-        #expect(try await sender.deliverDue() == 1)
-        #expect(lines.withLock { $0 } == ["[zumik-monitor alert] Restarted api-core (round 1/3)"])
-        let row = try #require(try store.allOutbox().first)
+        #expect(try await sender.deliverDue() == 2)
+        #expect(lines.withLock { $0.last } == "[zumik-monitor alert] Restarted api-core (round 1/3)")
+        let row = try #require(try store.allOutbox().last)
         #expect(row.kind == "remediation")
-        #expect(row.incidentID == 7)
+        #expect(row.incidentID == incident.id)
         #expect(row.deliveredAt != nil)
     }
 
-    @Test func failedTransactionLeavesNoOutboxRow() throws {
+    @Test func recordForAMissingIncidentLeavesNoOutboxRow() async throws {
         let dir = try TempDir()
         let store = try MonitorStore(path: dir.dbPath)
-        struct Abort: Error {}
-        #expect(throws: Abort.self) {
-            try store.pool.write { db in
-                try MonitorStore.enqueue(
-                    in: db,
-                    payload: Array(#"{"content":"x"}"#.utf8),
-                    kind: "remediation",
-                    incidentID: 1
-                )
-                throw Abort()
-            }
+        await #expect(throws: (any Error).self) {
+            try await store.appendIncidentEvent(
+                incidentID: 41,
+                kind: "remediation.action",
+                payload: .object([:]),
+                at: Date(),
+                notice: DiscordMessage(content: "x"),
+                noticeKind: "remediation"
+            )
         }
         #expect(try store.allOutbox().isEmpty)
+        #expect(try store.incidentEvents(incidentID: 41).isEmpty)
     }
 }

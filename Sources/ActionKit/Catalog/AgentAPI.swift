@@ -165,13 +165,22 @@ public enum AgentAPI {
         }
     }
 
-    /// Every error body: `{"error":{"message":…}}`.
+    /// Every error body: `{"error":{"message":…}}`, plus `"outcome":"not_run"` when the audit log
+    /// could not record a run's intent (the action was not started).
     public struct ErrorBody: Sendable, Hashable, Codable {
+        public static let notRun = "not_run"
+
         public struct Detail: Sendable, Hashable, Codable {
             public var message: String
-            public init(message: String) { self.message = message }
+            public var outcome: String?
+            public init(message: String, outcome: String? = nil) {
+                self.message = message
+                self.outcome = outcome
+            }
         }
         public var error: Detail
-        public init(message: String) { self.error = Detail(message: message) }
+        public init(message: String, outcome: String? = nil) {
+            self.error = Detail(message: message, outcome: outcome)
+        }
     }
 }

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Synchronization
 
@@ -5,127 +6,94 @@ import Synchronization
 import Glibc
 #endif
 
-/// One line of the audit log: one request that named an action, allowed or refused.
-/// Never holds the token.
-public struct AuditRecord: Sendable, Hashable, Codable {
-    public var auditID: String
-    /// RFC 3339 UTC with milliseconds.
-    public var time: String
-    public var requestID: String
-    public var clientIP: String
-    public var method: String
-    /// The action id as requested (bounded, may be hostile: it is data, never executed).
-    public var action: String
-    public var bundleID: String?
-    public var bundleSHA256: String?
-    public var reason: String?
-    public var incident: String?
-    /// `succeeded`, `failed`, `timed_out`, `killed`, `spawn_failed`, `preflight_failed`, or a
-    /// refusal: `unauthorized`, `not_found`, `busy`, `limited`, `rate_limited`, `bad_request`,
-    /// `too_large`, `method_not_allowed`, `audit_unavailable`.
-    public var outcome: String
-    public var status: Int
-    public var exitCode: Int?
-    public var signal: Int?
-    public var timedOut: Bool?
-    public var durationMs: Int?
-    public var stdoutBytes: Int?
-    public var stderrBytes: Int?
-    public var message: String?
+/// How the audit log rotates: by size, keeping `retain` rotated files (`audit.jsonl.1` newest).
+public struct AuditRotation: Sendable, Hashable {
+    /// The size past which the next record starts a new file.
+    public var maxBytes: Int
+    /// Rotated files kept beside the live one (at least 1).
+    public var retain: Int
 
-    public init(
-        auditID: String,
-        time: String,
-        requestID: String,
-        clientIP: String,
-        method: String,
-        action: String,
-        bundleID: String? = nil,
-        bundleSHA256: String? = nil,
-        reason: String? = nil,
-        incident: String? = nil,
-        outcome: String,
-        status: Int,
-        exitCode: Int? = nil,
-        signal: Int? = nil,
-        timedOut: Bool? = nil,
-        durationMs: Int? = nil,
-        stdoutBytes: Int? = nil,
-        stderrBytes: Int? = nil,
-        message: String? = nil
-    ) {
-        self.auditID = auditID
-        self.time = time
-        self.requestID = requestID
-        self.clientIP = clientIP
-        self.method = method
-        self.action = action
-        self.bundleID = bundleID
-        self.bundleSHA256 = bundleSHA256
-        self.reason = reason
-        self.incident = incident
-        self.outcome = outcome
-        self.status = status
-        self.exitCode = exitCode
-        self.signal = signal
-        self.timedOut = timedOut
-        self.durationMs = durationMs
-        self.stdoutBytes = stdoutBytes
-        self.stderrBytes = stderrBytes
-        self.message = message
-    }
-
-    enum CodingKeys: String, CodingKey {
-        case auditID = "audit_id"
-        case time
-        case requestID = "request_id"
-        case clientIP = "client_ip"
-        case method, action
-        case bundleID = "bundle_id"
-        case bundleSHA256 = "bundle_sha256"
-        case reason, incident, outcome, status
-        case exitCode = "exit_code"
-        case signal
-        case timedOut = "timed_out"
-        case durationMs = "duration_ms"
-        case stdoutBytes = "stdout_bytes"
-        case stderrBytes = "stderr_bytes"
-        case message
+    public init(maxBytes: Int = 16 << 20, retain: Int = 8) {
+        self.maxBytes = maxBytes
+        self.retain = max(1, retain)
     }
 }
 
-/// An append-only JSONL file. Each record is written with one `write` on an `O_APPEND`
-/// descriptor and fsynced before ``append(_:)`` returns, so the response follows the record.
+/// An append-only JSONL file.
+///
+/// A run's records (``appendRun(_:)``) are made durable one at a time: written with one `write` on
+/// an `O_APPEND` descriptor and `fdatasync`ed before the call returns. A failed write is cut back
+/// to the last whole record (or, if that fails too, the next record starts on a fresh line), so a
+/// torn tail never makes a later record unreadable. Refusals (``append(_:)``) are only counted, and
+/// written as one summary per client and window. The file rotates by size between whole records.
 public final class AuditLog: Sendable {
     public struct Error: Swift.Error, CustomStringConvertible {
         public var description: String
     }
 
     public let path: String
-    private let fd: Mutex<Int32>
+    public let rotation: AuditRotation
+    private let writer: Mutex<AuditWriter>
+    private let tally: RefusalTally
     private let lastWriteFailed = Mutex(false)
 
-    /// False after an append failed, until one succeeds: the agent runs nothing it cannot audit.
+    /// False after a durable write failed, until one succeeds.
     public var isHealthy: Bool { !lastWriteFailed.withLock { $0 } }
 
     /// Opens (creating, mode 0600) the log at `path`.
-    public init(path: String) throws(AuditLog.Error) {
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else {
-            throw Error(description: "audit log \(path): cannot open: \(String(cString: strerror(errno)))")
-        }
+    public init(
+        path: String,
+        rotation: AuditRotation = AuditRotation(),
+        refusalWindow: Duration = .seconds(60)
+    ) throws(AuditLog.Error) {
         self.path = path
-        self.fd = Mutex(descriptor)
+        self.rotation = rotation
+        self.writer = Mutex(try AuditWriter(path: path))
+        self.tally = RefusalTally(window: refusalWindow)
     }
 
     deinit {
-        _ = fd.withLock { close($0) }
+        flushRefusals()
+        writer.withLock { $0.close() }
     }
 
-    /// Appends and fsyncs one record; throws if it could not be made durable.
+    /// Every file of the log, newest first: the live file, then `.1`, `.2`, ….
+    public var files: [String] { [path] + (1...rotation.retain).map { "\(path).\($0)" } }
+
+    /// Makes one record of a run durable; throws if it could not be.
+    ///
+    /// - Parameter keepIfFailed: a completion that cannot be written now is kept and written
+    ///   before the next record (the run happened; its record must not be dropped).
+    public func appendRun(_ record: AuditRecord, keepIfFailed: Bool = false) throws(AuditLog.Error) {
+        let line = try Self.encode(record.cleaned, path: path)
+        try writeDurably([line], keepIfFailed: keepIfFailed)
+    }
+
+    /// Counts a refused request for its client's summary. Never writes or syncs by itself: the
+    /// summaries are written when the window ends (and by ``flushRefusals()``).
     public func append(_ record: AuditRecord) throws(AuditLog.Error) {
+        guard tally.add(record.cleaned, time: record.time) else { return }
+        // First refusal of a window: write its summaries when the window ends.
+        DispatchQueue.global().asyncAfter(deadline: .now() + tally.windowSeconds) { [weak self] in
+            self?.flushRefusals()
+        }
+    }
+
+    /// Writes the refusal summaries counted so far (one sync for all of them).
+    public func flushRefusals() {
+        let summaries = tally.drain()
+        guard !summaries.isEmpty else { return }
+        let path = self.path
+        let lines = summaries.compactMap { try? Self.encode($0, path: path) }
+        try? writeDurably(lines, keepIfFailed: true)
+    }
+
+    private func writeDurably(_ lines: [[UInt8]], keepIfFailed: Bool) throws(AuditLog.Error) {
+        let rotation = self.rotation
         do {
-            try appendLine(record)
+            try writer.withLock { (writer: inout AuditWriter) throws(AuditLog.Error) in
+                try writer.append(lines, rotation: rotation, keepIfFailed: keepIfFailed)
+            }
             lastWriteFailed.withLock { $0 = false }
         } catch {
             lastWriteFailed.withLock { $0 = true }
@@ -133,44 +101,15 @@ public final class AuditLog: Sendable {
         }
     }
 
-    private func appendLine(_ record: AuditRecord) throws(AuditLog.Error) {
+    static func encode(_ record: AuditRecord, path: String) throws(AuditLog.Error) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        guard var line = try? encoder.encode(record) else {
+        guard let data = try? encoder.encode(record) else {
             throw Error(description: "audit log \(path): cannot encode record")
         }
+        var line = [UInt8](data)
         line.append(UInt8(ascii: "\n"))
-        let path = self.path
-        try fd.withLock { (fd: inout Int32) throws(AuditLog.Error) in
-            var offset = 0
-            while offset < line.count {
-                let written = line.withUnsafeBytes { write(fd, $0.baseAddress! + offset, $0.count - offset) }
-                if written < 0 {
-                    if errno == EINTR { continue }
-                    throw Error(description: "audit log \(path): write failed: \(String(cString: strerror(errno)))")
-                }
-                offset += written
-            }
-            if fsync(fd) != 0 {
-                throw Error(description: "audit log \(path): fsync failed: \(String(cString: strerror(errno)))")
-            }
-        }
-    }
-
-    /// The last `limit` records, oldest first. Lines that do not parse are skipped.
-    public func recent(limit: Int) -> [AuditRecord] {
-        guard limit > 0, let handle = FileHandle(forReadingAtPath: path) else { return [] }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
-        // Records are well under 4 KiB; read enough of the tail for `limit` of them.
-        let window = UInt64(min(64 * 1024 * 1024, max(64 * 1024, limit * 4096)))
-        let start = size > window ? size - window : 0
-        try? handle.seek(toOffset: start)
-        guard let data = try? handle.readToEnd() else { return [] }
-        var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-        if start > 0, !lines.isEmpty { lines.removeFirst() }
-        let decoder = JSONDecoder()
-        return lines.suffix(limit).compactMap { try? decoder.decode(AuditRecord.self, from: Data($0)) }
+        return line
     }
 
     static func timestamp(_ date: Date = Date()) -> String {

@@ -26,7 +26,10 @@ import Glibc
 ///   (60 s), `--max-connections` / `ZUMIK_MAX_CONNECTIONS` (1024), `--max-connections-per-client` /
 ///   `ZUMIK_MAX_CONNECTIONS_PER_CLIENT` (64).
 /// - docker host for actions: `--docker-host` / `ZUMIK_DOCKER_HOST`, none (never inherited from `DOCKER_HOST`).
+/// - audit rotation: `--audit-max-bytes` / `ZUMIK_AUDIT_MAX_BYTES` (16 MiB), `--audit-retain` /
+///   `ZUMIK_AUDIT_RETAIN` (8 rotated files).
 /// - log format: `--log-format logfmt|json` / `ZUMIK_LOG_FORMAT`, `logfmt`; `--log-level` / `ZUMIK_LOG_LEVEL`, `info`.
+/// - MCP: see ``MCPConfiguration``.
 public struct AgentConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -36,6 +39,8 @@ public struct AgentConfiguration: Sendable {
     public var trustedKeysDirectory: String
     public var stateDirectory: String
     public var auditLogPath: String
+    /// When the audit log rotates and how many rotated files it keeps.
+    public var auditRotation: AuditRotation = AuditRotation()
     public var rateLimit: ClientRateLimiter.Configuration
     /// Where nginx connects; the only channel whose `X-Forwarded-For` is believed.
     public var unixSocketPath: String?
@@ -46,6 +51,8 @@ public struct AgentConfiguration: Sendable {
     public var logLevel: String
     /// Largest request body accepted (413 beyond).
     public var maxBodyBytes: Int
+    /// What MCP clients may call on `POST /mcp`.
+    public var mcp = MCPConfiguration()
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case logfmt, json
@@ -91,6 +98,8 @@ public struct AgentConfiguration: Sendable {
         public var trustedKeysDirectory: String?
         public var stateDirectory: String?
         public var auditLogPath: String?
+        public var auditMaxBytes: Int?
+        public var auditRetain: Int?
         public var rateLimitBurst: Double?
         public var rateLimitPerSecond: Double?
         public var rateLimitFailedAuthCost: Double?
@@ -103,6 +112,7 @@ public struct AgentConfiguration: Sendable {
         public var dockerHost: String?
         public var logFormat: String?
         public var logLevel: String?
+        public var mcp = MCPConfiguration.Options()
 
         public init(
             host: String? = nil,
@@ -111,6 +121,8 @@ public struct AgentConfiguration: Sendable {
             trustedKeysDirectory: String? = nil,
             stateDirectory: String? = nil,
             auditLogPath: String? = nil,
+            auditMaxBytes: Int? = nil,
+            auditRetain: Int? = nil,
             rateLimitBurst: Double? = nil,
             rateLimitPerSecond: Double? = nil,
             rateLimitFailedAuthCost: Double? = nil,
@@ -130,6 +142,8 @@ public struct AgentConfiguration: Sendable {
             self.trustedKeysDirectory = trustedKeysDirectory
             self.stateDirectory = stateDirectory
             self.auditLogPath = auditLogPath
+            self.auditMaxBytes = auditMaxBytes
+            self.auditRetain = auditRetain
             self.rateLimitBurst = rateLimitBurst
             self.rateLimitPerSecond = rateLimitPerSecond
             self.rateLimitFailedAuthCost = rateLimitFailedAuthCost
@@ -307,7 +321,23 @@ public struct AgentConfiguration: Sendable {
             dockerHost = value
         }
 
-        return AgentConfiguration(
+        let auditMaxBytes = try number(
+            options.auditMaxBytes.map(Double.init),
+            environment,
+            "ZUMIK_AUDIT_MAX_BYTES",
+            "--audit-max-bytes",
+            Double(AuditRotation().maxBytes),
+            minimum: 4096
+        )
+        let auditRetain = try number(
+            options.auditRetain.map(Double.init),
+            environment,
+            "ZUMIK_AUDIT_RETAIN",
+            "--audit-retain",
+            Double(AuditRotation().retain),
+            minimum: 1
+        )
+        var configuration = AgentConfiguration(
             host: host,
             port: port,
             token: token,
@@ -330,6 +360,9 @@ public struct AgentConfiguration: Sendable {
             logFormat: logFormat,
             logLevel: logLevel
         )
+        configuration.auditRotation = AuditRotation(maxBytes: Int(auditMaxBytes), retain: Int(auditRetain))
+        configuration.mcp = try MCPConfiguration.resolve(options.mcp, environment: environment)
+        return configuration
     }
 
     private static func number(

@@ -14,6 +14,7 @@ enum AgentRoutes {
         case "/metrics": return ("/metrics", [.get])
         case "/v1/actions": return ("/v1/actions", [.get])
         case "/v1/audit": return ("/v1/audit", [.get])
+        case MCPEndpoint.path: return (MCPEndpoint.path, [.post])
         default:
             let parts = path.split(separator: "/", omittingEmptySubsequences: false)
             if parts.count == 5, parts[0].isEmpty, parts[1] == "v1", parts[2] == "actions", !parts[3].isEmpty,

@@ -6,7 +6,8 @@ import NIOCore
 ///
 /// Parsed as strictly as a manifest (the same RFC 8259 parser, ``JSONTree``): a duplicate key,
 /// an unknown key, a wrong type, invalid JSON or an oversize body is a 400 (413 for the size)
-/// naming the key or the byte offset. Two readers can never see two different bodies.
+/// naming the key or the byte offset (echoed text is cleaned of control and bidi characters by
+/// the route, ``AuditText``). Two readers can never see two different bodies.
 struct RunBody: Sendable {
     var reason: String?
     var incident: String?
@@ -30,7 +31,7 @@ struct RunBody: Sendable {
         do {
             tree = try JSONTreeParser.parse(bytes, maxDepth: 8)
         } catch {
-            throw .badRequest("request body: \(ManifestParser.printable(error.description, limit: 160))")
+            throw .badRequest("request body: \(error.description)")
         }
         guard case .object(let members) = tree else {
             throw .badRequest(
@@ -44,7 +45,7 @@ struct RunBody: Sendable {
             case "incident": body.incident = try string(member.value, key: "incident", max: maxIncident)
             default:
                 throw .badRequest(
-                    "request body: unknown key \"\(ManifestParser.printable(member.key, limit: 64))\" (allowed: reason, incident)"
+                    "request body: unknown key '\(String(member.key.unicodeScalars.prefix(64)))'"
                 )
             }
         }
@@ -56,11 +57,11 @@ struct RunBody: Sendable {
         case .null: return nil
         case .string(let text):
             guard text.unicodeScalars.count <= max else {
-                throw .badRequest("request body: \"\(key)\" longer than \(max) characters")
+                throw .badRequest("request body: '\(key)' longer than \(max) characters")
             }
             return text
         default:
-            throw .badRequest("request body: \"\(key)\" must be a string (got \(value.typeName))")
+            throw .badRequest("request body: '\(key)' must be a string (got \(value.typeName))")
         }
     }
 }

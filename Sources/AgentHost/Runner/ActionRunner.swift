@@ -68,14 +68,20 @@ public struct ActionRunner: Sendable {
     }
 
     /// Runs `argv` to completion (or to its deadline) on a thread of its own.
-    public func run(argv: [String], limits: CommandLimits) async -> CommandResult {
-        let environment = self.environment
-        return await withCheckedContinuation { continuation in
-            let thread = Thread {
-                continuation.resume(returning: Self.runBlocking(argv: argv, environment: environment, limits: limits))
+    ///
+    /// - Parameter runID: marks every process of the run (``RunMarker``), so that after a timeout
+    ///   the ones that left the process group (`setsid`) are found and killed too.
+    public func run(argv: [String], limits: CommandLimits, runID: String? = nil) async -> CommandResult {
+        var environment = self.environment
+        if let runID { environment.append(RunMarker.entry(runID)) }
+        return await BlockingThread.run(name: "zumik-action-runner") { [environment] in
+            let start = ContinuousClock.now
+            let result = Self.runBlocking(argv: argv, environment: environment, limits: limits)
+            // At the deadline the group was killed; escapers from it go now.
+            if let runID, result.timedOut || start.duration(to: .now) >= limits.timeout {
+                RunMarker.killAll(markedWith: [runID])
             }
-            thread.name = "zumik-action-runner"
-            thread.start()
+            return result
         }
     }
 
@@ -266,7 +272,7 @@ public struct ActionRunner: Sendable {
 
     private static func errnoString() -> String { String(cString: strerror(errno)) }
 
-    private static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R)
+    static func withCStrings<R>(_ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R)
         -> R
     {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }

@@ -16,6 +16,18 @@ extern "C" {
 int zumik_spawn(const char *path, char *const argv[], char *const envp[], int stdout_fd, int stderr_fd,
                 pid_t *pid);
 
+/// Spawns the plugin reader helper: `path` with `argv` and `envp`, in a process group of its own,
+/// default signal dispositions, cwd "/", stdin and stderr on /dev/null, stdout on `stdout_fd`,
+/// `image_fd` as descriptor 3 and `input_fd` (its socket to the agent) as descriptor 4, every other
+/// descriptor closed.
+/// Returns 0 and sets *pid, or an errno value.
+int zumik_spawn_helper(const char *path, char *const argv[], char *const envp[], int image_fd, int input_fd,
+                       int stdout_fd, pid_t *pid);
+
+/// Sets this process's RLIMIT_CPU (seconds), RLIMIT_AS (bytes) and RLIMIT_CORE (0).
+/// 0, or -1 with errno set.
+int zumik_limit_self(unsigned long cpu_seconds, unsigned long address_space_bytes);
+
 /// pipe2(fds, O_CLOEXEC). 0, or -1 with errno set.
 int zumik_pipe_cloexec(int fds[2]);
 

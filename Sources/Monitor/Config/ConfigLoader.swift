@@ -1,5 +1,9 @@
+// One concern, kept in one file on purpose (about 400 lines): the monitor config's schema, key by key, so that
+// every key, its range and its default are read in one place (the typed reads are in ConfigReader.swift).
+
 import ActionKit
-import Foundation
+public import Foundation
+import Probing
 import Yams
 
 /// Reads `MonitorConfig` from YAML and the environment. Unknown keys are errors; every error names the file,
@@ -8,7 +12,8 @@ import Yams
 /// Top-level keys: `interval`, `confirmation_delay`, `failure_threshold`, `success_threshold`,
 /// `degraded_threshold_ms`, `cert_warning_days`, `max_in_flight`, `store_path`, `control` (`listen`),
 /// `discord` (`retry_base_ms`, `retry_max_ms`), `hosts` (map name → `url_env`, `token_env`),
-/// `remediation` (free-form, issue 5), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
+/// `remediation` (`model`, `base_url`, `settle_seconds`, `max_completion_tokens`, `model_timeout_seconds`,
+/// `max_model_turns`), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
 /// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`).
 /// Durations are `500ms`, `10s`, `5m`, `1h` or a number of seconds.
 public enum ConfigLoader {
@@ -49,7 +54,7 @@ public enum ConfigLoader {
             }
             throw ConfigErrors([ConfigError(file: file, path: "", problem: "invalid YAML: \(where_)")])
         }
-        var reader = Reader(file: file)
+        var reader = ConfigReader(file: file)
         let config = reader.read(root: root, environment: environment)
         if !reader.errors.isEmpty { throw ConfigErrors(reader.errors) }
         return config
@@ -70,131 +75,46 @@ private func isValidEnvName(_ s: String) -> Bool {
         && s.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
 }
 
-private struct Reader {
-    let file: String
-    var errors: [ConfigError] = []
-
-    init(file: String) { self.file = file }
-
-    mutating func fail(_ path: String, _ problem: String) {
-        errors.append(ConfigError(file: file, path: path, problem: problem))
-    }
-
-    /// The entries of a mapping, rejecting unknown and duplicate keys.
-    mutating func mapping(_ node: Node, at path: String, allowed: Set<String>) -> [String: Node]? {
-        guard case .mapping(let mapping) = node else {
-            fail(path, "expected a mapping")
-            return nil
-        }
-        var out: [String: Node] = [:]
-        for (keyNode, value) in mapping {
-            guard let key = keyNode.string else {
-                fail(path, "keys must be strings")
-                continue
+/// The schema of the monitor config: which keys exist, their ranges and defaults.
+extension ConfigReader {
+    /// The `remediation:` subtree; absent or null keeps every default.
+    mutating func readRemediation(_ node: Node) -> RemediationSettings {
+        var settings = RemediationSettings()
+        if node.tag.description == Tag.Name.null.rawValue { return settings }
+        let allowed: Set<String> = [
+            "model", "base_url", "settle_seconds", "max_completion_tokens", "model_timeout_seconds", "max_model_turns",
+        ]
+        guard let map = mapping(node, at: "remediation", allowed: allowed) else { return settings }
+        func text(_ key: String) -> String? {
+            guard let value = string(map[key], at: "remediation.\(key)") else { return nil }
+            guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+                fail("remediation.\(key)", "must be a non-empty string")
+                return nil
             }
-            let keyPath = path.isEmpty ? key : "\(path).\(key)"
-            if !allowed.contains(key) {
-                fail(keyPath, "unknown key (allowed: \(allowed.sorted().joined(separator: ", ")))")
-                continue
-            }
-            if out[key] != nil {
-                fail(keyPath, "duplicate key")
-                continue
-            }
-            out[key] = value
+            return value
         }
-        return out
-    }
-
-    mutating func string(_ node: Node?, at path: String) -> String? {
-        guard let node else { return nil }
-        guard case .scalar(let scalar) = node, node.tag.description != Tag.Name.null.rawValue else {
-            fail(path, "expected a string")
-            return nil
-        }
-        return scalar.string
-    }
-
-    mutating func int(_ node: Node?, at path: String, range: ClosedRange<Int>) -> Int? {
-        guard let node else { return nil }
-        guard case .scalar(let scalar) = node, let value = Int(scalar.string) else {
-            fail(path, "expected an integer")
-            return nil
-        }
-        guard range.contains(value) else {
-            fail(path, "must be between \(range.lowerBound) and \(range.upperBound), got \(value)")
-            return nil
-        }
-        return value
-    }
-
-    mutating func bool(_ node: Node?, at path: String) -> Bool? {
-        guard let node else { return nil }
-        guard case .scalar(let scalar) = node else {
-            fail(path, "expected true or false")
-            return nil
-        }
-        switch scalar.string.lowercased() {
-        case "true", "yes", "on": return true
-        case "false", "no", "off": return false
-        default:
-            fail(path, "expected true or false, got \"\(scalar.string)\"")
-            return nil
-        }
-    }
-
-    /// `500ms`, `10s`, `5m`, `1h` or a plain number of seconds; `allowZero` for durations that `0` disables.
-    mutating func duration(_ node: Node?, at path: String, allowZero: Bool = false) -> Duration? {
-        guard let node else { return nil }
-        guard case .scalar(let scalar) = node else {
-            fail(path, "expected a duration such as 10s, 500ms or 5m")
-            return nil
-        }
-        let text = scalar.string.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600)]
-        var seconds: Double?
-        if let plain = Double(text) {
-            seconds = plain
-        } else {
-            for (suffix, factor) in units where text.hasSuffix(suffix) {
-                if let number = Double(text.dropLast(suffix.count)) {
-                    seconds = number * factor
-                    break
-                }
+        if let model = text("model") { settings.model = model }
+        if let base = text("base_url") {
+            if base.hasPrefix("https://") || base.hasPrefix("http://") {
+                settings.baseURL = base
+            } else {
+                fail("remediation.base_url", "must be an http(s) URL")
             }
         }
-        guard let seconds, seconds.isFinite else {
-            fail(path, "expected a duration such as 10s, 500ms or 5m, got \"\(text)\"")
-            return nil
+        if let settle = number(map["settle_seconds"], at: "remediation.settle_seconds", range: 0...3600) {
+            settings.settle = .milliseconds(Int64(settle * 1000))
         }
-        guard seconds > 0 || (allowZero && seconds == 0) else {
-            fail(path, "must be greater than zero")
-            return nil
+        if let tokens = number(map["max_completion_tokens"], at: "remediation.max_completion_tokens", range: 16...16384)
+        {
+            settings.maxCompletionTokens = Int(tokens)
         }
-        guard seconds <= 86_400 else {
-            fail(path, "must be at most 24h")
-            return nil
+        if let timeout = number(map["model_timeout_seconds"], at: "remediation.model_timeout_seconds", range: 1...600) {
+            settings.modelTimeout = .milliseconds(Int64(timeout * 1000))
         }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
-    }
-
-    func json(_ node: Node) -> JSONValue {
-        switch node {
-        case .scalar(let scalar):
-            if node.tag.description == Tag.Name.null.rawValue { return .null }
-            if let b = node.bool, scalar.style == .plain { return .bool(b) }
-            if let i = node.int, scalar.style == .plain { return .number(Double(i)) }
-            if let f = node.float, scalar.style == .plain { return .number(f) }
-            return .string(scalar.string)
-        case .mapping(let mapping):
-            var object: [String: JSONValue] = [:]
-            for (key, value) in mapping { object[key.string ?? ""] = json(value) }
-            return .object(object)
-        case .sequence(let sequence):
-            return .array(sequence.map { json($0) })
-        case .alias:
-            return .null
+        if let turns = number(map["max_model_turns"], at: "remediation.max_model_turns", range: 1...100) {
+            settings.maxModelTurns = Int(turns)
         }
+        return settings
     }
 
     mutating func read(root: Node?, environment: [String: String]) -> MonitorConfig {
@@ -253,7 +173,7 @@ private struct Reader {
                 config.retryMax = .milliseconds(v)
             }
         }
-        if let node = top["remediation"] { config.remediation = json(node) }
+        if let node = top["remediation"] { config.remediation = readRemediation(node) }
         config.secrets = readSecrets(environment)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)

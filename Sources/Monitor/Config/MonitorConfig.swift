@@ -1,5 +1,6 @@
 import ActionKit
 import Foundation
+public import Probing
 
 /// The monitor's configuration: properties and policy from the YAML file, secrets from the environment.
 /// Every key is documented where `ConfigLoader` reads it.
@@ -29,8 +30,8 @@ public struct MonitorConfig: Sendable {
     /// Outbox sender backoff (`discord.retry_base_ms` default 1000, `discord.retry_max_ms` default 300000).
     public var retryBase: Duration
     public var retryMax: Duration
-    /// The `remediation:` subtree, untouched, for issue 5 to interpret.
-    public var remediation: JSONValue?
+    /// The `remediation:` settings (model, settle time, caps).
+    public var remediation: RemediationSettings
     public var properties: [PropertyConfig]
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
@@ -49,7 +50,7 @@ public struct MonitorConfig: Sendable {
         controlPort: Int = 9464,
         retryBase: Duration = .seconds(1),
         retryMax: Duration = .seconds(300),
-        remediation: JSONValue? = nil,
+        remediation: RemediationSettings = RemediationSettings(),
         properties: [PropertyConfig] = [],
         hosts: [String: HostConfig] = [:],
         secrets: Secrets = Secrets()
@@ -75,29 +76,18 @@ public struct MonitorConfig: Sendable {
     public func property(named name: String) -> PropertyConfig? { properties.first { $0.name == name } }
 }
 
-/// One watched property.
-public struct PropertyConfig: Sendable, Hashable, Codable {
-    /// Unique, `^[a-z0-9][a-z0-9._-]{0,63}$`.
-    public var name: String
-    public var url: String
-    /// GET (default), HEAD, POST, PUT, PATCH, DELETE, OPTIONS.
-    public var method: String
-    /// Accepted status codes (default `[200]`).
-    public var expectedStatus: [Int]
-    /// A substring the body must contain, if set.
-    public var bodyContains: String?
-    /// Whole-probe timeout (default 10 s).
-    public var timeout: Duration
-    /// Total latency above which the answer is degraded.
-    public var degradedMs: Int
+/// One watched property: what the prober checks (`target`: name, URL, method, expected status, body text,
+/// timeout, degraded threshold, CA file; its fields read and write as the property's own, e.g.
+/// `property.url`) and what the monitor does about it. Names are unique, `^[a-z0-9][a-z0-9._-]{0,63}$`.
+@dynamicMemberLookup
+public struct PropertyConfig: Sendable, Hashable {
+    public var target: ProbeTarget
     /// Alert only, never remediate.
     public var alertOnly: Bool
     /// Ops-agent host name (a `hosts` entry, or `default`).
     public var host: String?
     /// The service remediation targets, e.g. `api-core`.
     public var service: String?
-    /// Extra CA bundle to trust for this property.
-    public var caFile: String?
 
     public init(
         name: String,
@@ -112,17 +102,24 @@ public struct PropertyConfig: Sendable, Hashable, Codable {
         service: String? = nil,
         caFile: String? = nil
     ) {
-        self.name = name
-        self.url = url
-        self.method = method
-        self.expectedStatus = expectedStatus
-        self.bodyContains = bodyContains
-        self.timeout = timeout
-        self.degradedMs = degradedMs
+        self.target = ProbeTarget(
+            name: name,
+            url: url,
+            method: method,
+            expectedStatus: expectedStatus,
+            bodyContains: bodyContains,
+            timeout: timeout,
+            degradedMs: degradedMs,
+            caFile: caFile
+        )
         self.alertOnly = alertOnly
         self.host = host
         self.service = service
-        self.caFile = caFile
+    }
+
+    public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ProbeTarget, Value>) -> Value {
+        get { target[keyPath: keyPath] }
+        set { target[keyPath: keyPath] = newValue }
     }
 }
 

@@ -1,9 +1,10 @@
 import ActionKit
 import Foundation
 import HTTPTypes
-import Hummingbird
+public import Hummingbird
 import Logging
-import Prometheus
+import Probing
+public import Prometheus
 
 /// The control API (Hummingbird):
 /// - `GET /healthz` (open): `{"status":"ok"}`;
@@ -25,7 +26,7 @@ public enum ControlAPI {
         router.get("/healthz") { _, _ in Health_(status: "ok") }
         let guarded = router.group().add(middleware: BearerAuth(token: token))
         guarded.get("/v1/status") { _, _ in
-            try monitor.status()
+            try await monitor.status()
         }
         guarded.post("/v1/check") { _, _ in
             CheckReport(results: await monitor.checkNow())

@@ -1,29 +1,26 @@
 import Foundation
+public import Probing
 
-// MARK: - The seam for remediation (issue 5)
+// MARK: - The seam for remediation
 //
 // `MonitorService` calls `IncidentResponder.incidentOpened(_:)` when a property that is NOT alert-only and has
 // a `host` becomes confirmed DOWN and is not silenced: when its incident opens as down, when it escalates from
 // degraded to down, when a silence ends while it is still down, and once at service start for each incident
-// still open and down (with `resumed == true`, so a restart can continue work recorded in `incident_events`
+// still open and down (with `resumed == true`, so a restart can continue work recorded on the incident
 // instead of repeating it). Calls run in the service's own task group; at most one runs per incident at a time.
 //
-// The context carries everything a responder needs:
-// - `reprober.reprobe(property:)` probes the property now AND records the result through the debounce state
-//   machine, so a healthy re-probe closes the incident and announces the recovery;
-// - `outbox.enqueue(_:kind:incidentID:)` queues any Discord message durably (remediation progress);
-// - `outbox.page(incidentID:message:)` pages the on-call user at most once per incident, ever;
-// - `store.appendIncidentEvent(incidentID:kind:payload:)` records each decision on the incident.
+// The context carries everything a responder needs, as capabilities rather than the service itself:
+// - `reprobe(property)` probes the property now AND records the result through the debounce state machine,
+//   so a healthy re-probe closes the incident and announces the recovery;
+// - `store` (`MonitorStorage`) records each decision on the incident, queueing its message and the one page
+//   in the same transaction (`appendIncidentEvent`, `pageOnce`); `outbox.wake()` then wakes the sender;
+// - `transport` is the monitor's one HTTP engine.
 //
-// The default responder does nothing. To plug one in, pass `makeResponder:` to `MonitorRuntime` (the executable
-// does so in `ZumikMonitor.swift`); it receives the shared store (`store.pool` for a journal in the same SQLite
-// file; `MonitorStore.enqueue(in:payload:kind:incidentID:)` writes a Discord message inside the journal's own
-// transaction), the outbox, the curl transport and the configuration (`config.remediation` holds the raw
-// `remediation:` YAML subtree).
+// The default responder does nothing; the executable passes the Remediation module's `RemediationResponder`.
 
 /// What a responder is told about an incident.
 public struct IncidentContext: Sendable {
-    public var incidentID: Int64
+    public var incidentID: IncidentID
     public var property: PropertyConfig
     /// The ops-agent host serving the property (URL/token may be nil when the environment lacks them).
     public var host: HostConfig
@@ -31,24 +28,24 @@ public struct IncidentContext: Sendable {
     public var result: ProbeResult
     /// True when called at service start for an incident that was already open.
     public var resumed: Bool
-    public var reprober: any PropertyReprober
+    public var reprobe: Reprobe
     public var outbox: AlertOutbox
-    public var store: MonitorStore
+    public var store: any MonitorStorage
     /// `DISCORD_ALERT_USER_ID`, to page.
     public var alertUserID: String?
     public var maxRemediationRounds: Int
     public var transport: any HTTPTransport
 
     public init(
-        incidentID: Int64,
+        incidentID: IncidentID,
         property: PropertyConfig,
         host: HostConfig,
         transition: Transition,
         result: ProbeResult,
         resumed: Bool,
-        reprober: any PropertyReprober,
+        reprobe: @escaping Reprobe,
         outbox: AlertOutbox,
-        store: MonitorStore,
+        store: any MonitorStorage,
         alertUserID: String?,
         maxRemediationRounds: Int,
         transport: any HTTPTransport
@@ -59,7 +56,7 @@ public struct IncidentContext: Sendable {
         self.transition = transition
         self.result = result
         self.resumed = resumed
-        self.reprober = reprober
+        self.reprobe = reprobe
         self.outbox = outbox
         self.store = store
         self.alertUserID = alertUserID
@@ -79,8 +76,8 @@ public struct NoIncidentResponder: IncidentResponder {
     public func incidentOpened(_ context: IncidentContext) async {}
 }
 
-/// Probe a property now and record the result (state machine, incident, alert).
-public protocol PropertyReprober: Sendable {
-    /// Nil when no property has that name.
-    func reprobe(property: String) async -> ProbeResult?
+extension IncidentContext {
+    /// Probes the named property now and records the result (state machine, incident, alert); nil when no
+    /// property has that name.
+    public typealias Reprobe = @Sendable (_ property: String) async -> ProbeResult?
 }

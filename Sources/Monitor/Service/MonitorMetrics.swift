@@ -1,5 +1,6 @@
-import CoreMetrics
+public import CoreMetrics
 import Foundation
+import Probing
 
 /// The monitor's metrics, through an injected swift-metrics factory (the executable passes a
 /// `PrometheusMetricsFactory`; tests pass their own).

@@ -1,15 +1,16 @@
-import Foundation
-import Logging
-import ServiceLifecycle
+public import Foundation
+public import Logging
+public import Probing
+public import ServiceLifecycle
 import Synchronization
 
 /// The monitor loop: probes every property each `interval` (concurrently; the transport caps transfers in
 /// flight), runs the early confirmation probe the debounce asks for, records every result in the store (which
 /// writes alerts to the outbox in the same transaction), wakes the sender, ends expired silences and hands
 /// confirmed-down incidents of remediable properties to the `IncidentResponder` (see `IncidentResponder.swift`).
-public final class MonitorService: Service, PropertyReprober {
+public final class MonitorService: Service {
     public let config: MonitorConfig
-    public let store: MonitorStore
+    public let store: any MonitorStorage
     public let outbox: AlertOutbox
     let prober: Prober
     let transport: any HTTPTransport
@@ -22,7 +23,7 @@ public final class MonitorService: Service, PropertyReprober {
 
     private struct Schedule {
         var nextDue: [String: Date] = [:]
-        var responding: Set<Int64> = []
+        var responding: Set<IncidentID> = []
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
     }
@@ -34,7 +35,7 @@ public final class MonitorService: Service, PropertyReprober {
 
     public init(
         config: MonitorConfig,
-        store: MonitorStore,
+        store: any MonitorStorage,
         transport: any HTTPTransport,
         outbox: AlertOutbox,
         responder: any IncidentResponder = NoIncidentResponder(),
@@ -62,8 +63,8 @@ public final class MonitorService: Service, PropertyReprober {
     }
 
     public func run() async throws {
-        if let open = try? store.openIncidentCount() { metrics.openIncidents(open) }
-        if let states = try? store.allStates() {
+        if let open = try? await store.openIncidentCount() { metrics.openIncidents(open) }
+        if let states = try? await store.allStates() {
             schedule.withLock { s in
                 for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
             }
@@ -120,7 +121,7 @@ public final class MonitorService: Service, PropertyReprober {
     }
 
     private func probeAndRecord(_ properties: [PropertyConfig]) async -> [ProbeResult] {
-        let results = await prober.probeAll(properties, now: now)
+        let results = await prober.probeAll(properties.map(\.target), now: now)
         for (property, result) in zip(properties, results) {
             await record(result, property: property)
         }
@@ -131,11 +132,11 @@ public final class MonitorService: Service, PropertyReprober {
         metrics.probe(result)
         var meta: Logger.Metadata = [
             "probe.property": "\(result.property)", "probe.health": "\(result.health.rawValue)",
-            "probe.total_ms": "\(Int(result.timings.totalMs))",
+            "probe.total_ms": .stringConvertible(Int(result.timings.totalMs)),
         ]
         if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
         logger.debug("probe", metadata: meta)
-        let recorded: MonitorStore.Recorded
+        let recorded: RecordOutcome
         do {
             recorded = try await store.record(
                 result,
@@ -158,11 +159,11 @@ public final class MonitorService: Service, PropertyReprober {
         }
         guard let transition = recorded.transition else { return }
         metrics.transition(property.name, to: transition.to)
-        if let openCount = try? store.openIncidentCount() { metrics.openIncidents(openCount) }
+        if let openCount = try? await store.openIncidentCount() { metrics.openIncidents(openCount) }
         meta["transition.from"] = "\(transition.from.rawValue)"
         meta["transition.to"] = "\(transition.to.rawValue)"
-        if let incident = recorded.incident { meta["incident.id"] = "\(incident.id)" }
-        meta["silenced"] = "\(recorded.silenced)"
+        if let incident = recorded.incident { meta["incident.id"] = .stringConvertible(incident.id) }
+        meta["silenced"] = .stringConvertible(recorded.silenced)
         logger.notice("state transition", metadata: meta)
         if recorded.outboxID != nil { outbox.signal.signal() }
         if transition.to == .down, !recorded.silenced, let incident = recorded.incident, incident.closedAt == nil {
@@ -178,7 +179,7 @@ public final class MonitorService: Service, PropertyReprober {
 
     private func enqueueResponse(
         property: PropertyConfig,
-        incidentID: Int64,
+        incidentID: IncidentID,
         transition: Transition,
         result: ProbeResult,
         resumed: Bool
@@ -191,7 +192,7 @@ public final class MonitorService: Service, PropertyReprober {
             transition: transition,
             result: result,
             resumed: resumed,
-            reprober: self,
+            reprobe: { [self] name in await self.reprobe(property: name) },
             outbox: outbox,
             store: store,
             alertUserID: config.secrets.discordAlertUserID,
@@ -210,7 +211,7 @@ public final class MonitorService: Service, PropertyReprober {
 
     private func resumeOpenIncidents() async {
         for property in config.properties where !property.alertOnly && property.host != nil {
-            guard let state = try? store.state(of: property.name), state.health == .down,
+            guard let state = try? await store.state(of: property.name), state.health == .down,
                 !state.isSilenced(at: now()), let id = state.openIncidentID, let result = state.lastResult
             else { continue }
             enqueueResponse(
@@ -266,21 +267,25 @@ public final class MonitorService: Service, PropertyReprober {
     }
 
     /// Status of every configured property.
-    public func status() throws -> StatusReport {
-        let states = Dictionary(try store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+    public func status() async throws -> StatusReport {
+        let states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let at = now()
-        let properties = try config.properties.map { property -> StatusReport.PropertyStatus in
+        var properties: [StatusReport.PropertyStatus] = []
+        for property in config.properties {
             let state = states[property.name]
-            let incident = try state?.openIncidentID.flatMap { try store.incident(id: $0) }
-            return StatusReport.PropertyStatus(
-                name: property.name,
-                url: property.url,
-                state: state?.health,
-                alertOnly: property.alertOnly,
-                host: property.host,
-                silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
-                lastResult: state?.lastResult,
-                openIncident: incident
+            var incident: Incident?
+            if let id = state?.openIncidentID { incident = try await store.incident(id: id) }
+            properties.append(
+                StatusReport.PropertyStatus(
+                    name: property.name,
+                    url: property.url,
+                    state: state?.health,
+                    alertOnly: property.alertOnly,
+                    host: property.host,
+                    silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
+                    lastResult: state?.lastResult,
+                    openIncident: incident
+                )
             )
         }
         return StatusReport(generatedAt: at, properties: properties)
@@ -301,7 +306,7 @@ public struct StatusReport: Sendable, Codable {
         public var host: String?
         public var silencedUntil: Date?
         public var lastResult: ProbeResult?
-        public var openIncident: MonitorStore.Incident?
+        public var openIncident: Incident?
 
         enum CodingKeys: String, CodingKey {
             case name, url, state

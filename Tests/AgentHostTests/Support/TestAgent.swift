@@ -61,6 +61,7 @@ func shellAction(
 struct InProcessAgent: Sendable {
     let port: Int
     let directory: TempDir
+    let auditLog: AuditLog
     var auditPath: String { directory.file("audit.jsonl") }
 
     static func with(
@@ -102,7 +103,7 @@ struct InProcessAgent: Sendable {
             var iterator = ports.makeAsyncIterator()
             guard let port = await iterator.next() else { throw RawHTTPError(message: "server did not start") }
             do {
-                try await body(InProcessAgent(port: port, directory: directory))
+                try await body(InProcessAgent(port: port, directory: directory, auditLog: auditLog))
             } catch {
                 await serviceGroup.triggerGracefulShutdown()
                 throw error
@@ -112,7 +113,9 @@ struct InProcessAgent: Sendable {
         }
     }
 
+    /// Every record so far, refusal summaries included (written now).
     func auditRecords() throws -> [[String: Any]] {
+        auditLog.flushRefusals()
         let text = (try? String(contentsOfFile: auditPath, encoding: .utf8)) ?? ""
         return try text.split(separator: "\n").map {
             guard let object = try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] else {
@@ -120,6 +123,15 @@ struct InProcessAgent: Sendable {
             }
             return object
         }
+    }
+
+    /// The refusal summaries' counts, summed by reason.
+    func refusalCounts() throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for record in try auditRecords() where record["outcome"] as? String == "refused" {
+            for (reason, count) in record["refusals"] as? [String: Int] ?? [:] { counts[reason, default: 0] += count }
+        }
+        return counts
     }
 
     func lines(of name: String) -> [Substring] {

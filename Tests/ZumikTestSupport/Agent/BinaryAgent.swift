@@ -31,18 +31,20 @@ public func testScriptFile(_ script: String) -> String {
 
 /// A test manifest (JSON text) for bundle `bundleID` whose actions run each script as a fixed
 /// executable file (``testScriptFile(_:)``): packed with a real plugin whose table names the same
-/// bundle id.
+/// bundle id. Every action is a remediation but those named in `diagnostics`.
 public func testManifest(
     bundleID: String,
     serial: Int = 1,
     actions: [(id: String, script: String, timeoutS: Int, lock: String)],
-    killGraceS: Int = 1
+    killGraceS: Int = 1,
+    diagnostics: Set<String> = []
 )
     -> String
 {
     let entries = actions.map { action -> [String: Any] in
         [
-            "id": action.id, "title": action.id, "description": "Test action \(action.id).", "kind": "remediation",
+            "id": action.id, "title": action.id, "description": "Test action \(action.id).",
+            "kind": diagnostics.contains(action.id) ? "diagnostic" : "remediation",
             "argv": [testScriptFile(action.script)], "timeout_s": action.timeoutS, "kill_grace_s": killGraceS,
             "lock": action.lock, "limits": ["max_runs": 1000, "window_s": 60], "targets": ["test"], "rank": 1,
             "max_output_bytes": 4096,
@@ -71,7 +73,8 @@ public final class BinaryAgent: Sendable {
 
     public var auditPath: String { factory.stateDirectory + "/audit.jsonl" }
 
-    /// Packs `bundles` (directory name → (manifest text, plugin name)) and starts the agent.
+    /// Packs `bundles` (directory name → (manifest text, plugin name or library path)) and starts
+    /// the agent.
     public init(
         bundles: [(name: String, manifest: String, plugin: String)],
         extraArguments: [String] = [],
@@ -82,7 +85,7 @@ public final class BinaryAgent: Sendable {
         for bundle in bundles {
             try factory.pack(
                 manifest: bundle.manifest,
-                library: TestBundleFactory.builtLibrary(named: bundle.plugin),
+                library: Self.library(bundle.plugin),
                 key: key,
                 into: bundle.name
             )
@@ -91,11 +94,7 @@ public final class BinaryAgent: Sendable {
         var env = ["OPS_AGENT_TOKEN": Self.token]
         env.merge(environment) { $1 }
         process = try AgentProcess(
-            arguments: [
-                "--host", "127.0.0.1", "--port", "\(port)", "--bundles-dir", factory.bundlesDirectory,
-                "--trusted-keys-dir", factory.trustedKeysDirectory, "--state-dir", factory.stateDirectory,
-                "--rate-limit-burst", "100000", "--rate-limit-per-second", "1000",
-            ] + extraArguments,
+            arguments: Self.arguments(factory: factory, port: port) + extraArguments,
             environment: env,
             port: port,
             stderrPath: factory.root + "/agent.stderr"
@@ -129,10 +128,42 @@ public final class BinaryAgent: Sendable {
     public func pack(name: String, manifest: String, plugin: String) throws {
         try factory.pack(
             manifest: manifest,
-            library: TestBundleFactory.builtLibrary(named: plugin),
+            library: Self.library(plugin),
             key: key,
             into: name
         )
+    }
+
+    static func arguments(factory: TestBundleFactory, port: Int) -> [String] {
+        [
+            "--host", "127.0.0.1", "--port", "\(port)", "--bundles-dir", factory.bundlesDirectory,
+            "--trusted-keys-dir", factory.trustedKeysDirectory, "--state-dir", factory.stateDirectory,
+            "--rate-limit-burst", "100000", "--rate-limit-per-second", "1000",
+        ]
+    }
+
+    /// Another agent process on the same bundles and state (after this one was killed), on a new
+    /// port, healthy when returned. The caller stops it.
+    public func launchAnother(extraArguments: [String] = []) async throws -> AgentProcess {
+        let port = try AgentBinary.freePort()
+        let process = try AgentProcess(
+            arguments: Self.arguments(factory: factory, port: port) + extraArguments,
+            environment: ["OPS_AGENT_TOKEN": Self.token],
+            port: port,
+            stderrPath: factory.root + "/agent2.stderr"
+        )
+        do {
+            try await process.waitUntilHealthy()
+        } catch {
+            await process.stop()
+            throw error
+        }
+        return process
+    }
+
+    /// A built plugin by product name, or a library path (a plugin compiled by the test).
+    static func library(_ plugin: String) throws -> String {
+        plugin.hasPrefix("/") ? plugin : try TestBundleFactory.builtLibrary(named: plugin)
     }
 
     public func stop() async {

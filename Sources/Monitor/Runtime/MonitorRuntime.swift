@@ -1,0 +1,107 @@
+import Foundation
+public import Hummingbird
+public import Logging
+public import Probing
+public import Prometheus
+import ServiceLifecycle
+import UnixSignals
+
+/// Wires a whole monitor from a configuration: store, curl engine, outbox sender, monitor loop and control API,
+/// as services for one `ServiceGroup` (the executable's `run`, and tests). Issue 5 passes its responder here.
+public struct MonitorRuntime: Sendable {
+    public let store: MonitorStore
+    public let engine: CurlEngine
+    public let outbox: AlertOutbox
+    public let sender: AlertSender
+    public let monitor: MonitorService
+    public let registry: PrometheusCollectorRegistry
+    public let logger: Logger
+
+    /// What a responder factory gets: the parts it shares with the monitor.
+    public struct ResponderEnvironment: Sendable {
+        public let config: MonitorConfig
+        public let store: any MonitorStorage
+        public let outbox: AlertOutbox
+        public let transport: any HTTPTransport
+        public let logger: Logger
+    }
+
+    public init(
+        config: MonitorConfig,
+        logger: Logger,
+        responder: any IncidentResponder = NoIncidentResponder(),
+        console: @escaping AlertSender.ConsoleSink = { print($0) }
+    ) throws {
+        try self.init(config: config, logger: logger, makeResponder: { _ in responder }, console: console)
+    }
+
+    /// - Parameter makeResponder: builds the incident responder (remediation) from the shared parts.
+    public init(
+        config: MonitorConfig,
+        logger: Logger,
+        makeResponder: (ResponderEnvironment) throws -> any IncidentResponder,
+        console: @escaping AlertSender.ConsoleSink = { print($0) }
+    ) throws {
+        try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
+        self.logger = logger
+        store = try MonitorStore(path: config.storePath)
+        engine = CurlEngine(maxInFlight: config.maxInFlight)
+        let signal = WakeSignal()
+        outbox = AlertOutbox(store: store, signal: signal)
+        sender = AlertSender(
+            store: store,
+            transport: engine,
+            webhookURL: config.secrets.discordWebhookURL,
+            signal: signal,
+            retryBase: config.retryBase,
+            retryMax: config.retryMax,
+            logger: logger,
+            console: console
+        )
+        registry = PrometheusCollectorRegistry()
+        let responder = try makeResponder(
+            ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
+        )
+        monitor = MonitorService(
+            config: config,
+            store: store,
+            transport: engine,
+            outbox: outbox,
+            responder: responder,
+            metrics: MonitorMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            logger: logger
+        )
+    }
+
+    /// The control API application (a `Service`).
+    public func controlApplication(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in })
+        -> some ApplicationProtocol
+    {
+        let config = monitor.config
+        return Application(
+            router: ControlAPI.router(monitor: monitor, token: config.secrets.controlToken, registry: registry),
+            configuration: .init(
+                address: .hostname(config.controlHost, port: config.controlPort),
+                serverName: "zumik-monitor"
+            ),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
+            logger: logger
+        )
+    }
+
+    /// Runs sender, monitor loop and control API until SIGTERM/SIGINT (shutdown in reverse order).
+    public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: sender),
+                    .init(service: monitor),
+                    .init(service: controlApplication(onServerRunning: onServerRunning)),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+    }
+}

@@ -1,0 +1,84 @@
+public import ActionKit
+public import Foundation
+public import Probing
+
+/// A rendered message the outbox keeps and the sender delivers as is (for Discord: the webhook JSON body).
+/// The store sees only the bytes; the alert layer decides what they say.
+public protocol OutboxMessage: Sendable {
+    var body: [UInt8] { get }
+}
+
+/// The monitor's durable state behind one seam: every method is one domain operation and one transaction,
+/// takes and returns plain values, and is `async` so that a networked backend can implement it.
+/// `MonitorStore` (SQLite through GRDB) is the implementation; `StorageContractTests` is the suite any
+/// implementation must pass. No other module writes the store's tables.
+public protocol MonitorStorage: Sendable {
+    // MARK: Probe results and silences
+
+    /// Applies one probe result: the debounce step, and in the same transaction the incident opened, changed
+    /// or closed, the transition appended to it, and the alert rendered by `message` queued (unless silenced).
+    func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome
+
+    /// Silences a property until `until` (maintenance).
+    func silence(_ name: String, until: Date, now: Date) async throws
+
+    /// Ends a silence (when `force`, or because it expired) and, when the state changed meanwhile, queues the
+    /// announcement rendered by `message` in the same transaction.
+    func endSilence(
+        _ name: String,
+        now: Date,
+        force: Bool,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome?
+
+    func state(of name: String) async throws -> PropertyState?
+    func allStates() async throws -> [PropertyState]
+
+    // MARK: Incidents
+
+    func incident(id: IncidentID) async throws -> Incident?
+    func openIncident(for property: String) async throws -> Incident?
+    func openIncidentCount() async throws -> Int
+    func incidents(for property: String?) async throws -> [Incident]
+    func incidentEvents(incidentID: IncidentID) async throws -> [IncidentEvent]
+
+    /// Appends a record to an incident and, in the same transaction, queues `notice` (outbox kind
+    /// `noticeKind`). Throws, writing nothing, when the incident does not exist.
+    func appendIncidentEvent(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)?,
+        noticeKind: String
+    ) async throws
+
+    /// Pages at most once per incident, ever: sets `paged_at`, appends the record and queues the page in one
+    /// transaction, unless the incident was paged already (then nothing is written and the answer is false).
+    func pageOnce(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        page: any OutboxMessage
+    ) async throws -> Bool
+
+    // MARK: Outbox
+
+    /// Queues a message on its own and returns its row id.
+    func enqueue(_ message: any OutboxMessage, kind: String, incidentID: IncidentID?, now: Date) async throws -> Int64
+    /// Undelivered, unfailed rows due at `now`, oldest first, stopping at the first one not due yet.
+    func dueOutbox(now: Date, limit: Int) async throws -> [OutboxRow]
+    /// When the oldest pending row is due (nil when nothing is pending).
+    func nextOutboxDue() async throws -> Date?
+    func allOutbox() async throws -> [OutboxRow]
+    func markDelivered(_ id: Int64, at: Date) async throws
+    func scheduleRetry(_ id: Int64, at: Date, error: String) async throws
+    /// Parks a row the receiver refused: kept, never retried.
+    func markFailed(_ id: Int64, at: Date, error: String) async throws
+}

@@ -1,0 +1,320 @@
+public import ActionKit
+public import Foundation
+import GRDB
+public import Probing
+
+/// The durable state store: a SQLite file through GRDB (`DatabasePool`, WAL, `synchronous=FULL` on every
+/// connection so an acknowledged commit survives power loss, not just a process crash).
+///
+/// Tables:
+/// - `property_state`: debounce state per property (JSON of `PropertyState`);
+/// - `incidents`: id, property, opened/closed, health, `paged_at`;
+/// - `incident_events`: transitions and remediation journal entries appended to an incident;
+/// - `outbox`: alert messages waiting for delivery (id, created, payload JSON, attempts, next attempt,
+///   delivered/failed).
+///
+/// Exactly-once alerting across `kill -9`: a state transition, its incident change and its outbox row are
+/// written in ONE transaction (`record`). Either all of it is on disk or none of it; after a restart the
+/// probe is simply repeated and, since the new state is already stored, no second transition is produced.
+/// Delivery is at-least-once in theory: the row is marked delivered right after Discord's 2xx, so only a crash
+/// in that window (microseconds) re-sends a message.
+///
+/// Each table has one small repository (`SQLite/`: a GRDB record and its queries); every method here is one
+/// transaction composing them. Nothing outside this folder sees SQL or GRDB.
+///
+/// Writes are synchronous on purpose (the `async` signatures only let callers suspend): a cancelled task, e.g.
+/// during shutdown, still completes a record it has started instead of dropping it.
+public final class MonitorStore: MonitorStorage {
+    private let pool: DatabasePool
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("monitor-v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE property_state (
+                        name TEXT PRIMARY KEY NOT NULL,
+                        state TEXT NOT NULL,
+                        updated_at REAL NOT NULL
+                    );
+                    CREATE TABLE incidents (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        property TEXT NOT NULL,
+                        opened_at REAL NOT NULL,
+                        closed_at REAL,
+                        health TEXT NOT NULL,
+                        paged_at REAL
+                    );
+                    CREATE INDEX incidents_open ON incidents(property) WHERE closed_at IS NULL;
+                    CREATE TABLE incident_events (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        incident_id INTEGER NOT NULL REFERENCES incidents(id),
+                        at REAL NOT NULL,
+                        kind TEXT NOT NULL,
+                        payload TEXT NOT NULL
+                    );
+                    CREATE INDEX incident_events_incident ON incident_events(incident_id);
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        created_at REAL NOT NULL,
+                        kind TEXT NOT NULL,
+                        incident_id INTEGER,
+                        payload TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        next_attempt_at REAL NOT NULL,
+                        delivered_at REAL,
+                        failed_at REAL,
+                        last_error TEXT
+                    );
+                    CREATE INDEX outbox_pending ON outbox(next_attempt_at) WHERE delivered_at IS NULL AND failed_at IS NULL;
+                    """
+            )
+        }
+        try migrator.migrate(pool)
+    }
+
+    // MARK: Probe results and silences
+
+    public func state(of name: String) throws -> PropertyState? {
+        try pool.read { db in try PropertyStateRepository.find(db, name) }
+    }
+
+    public func allStates() throws -> [PropertyState] {
+        try pool.read { db in try PropertyStateRepository.all(db) }
+    }
+
+    public func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
+        try writeNow { db in
+            let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
+            let step = Debounce.apply(result, to: previous, policy: policy, now: now)
+            var state = step.state
+            var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
+            if let transition = step.transition {
+                switch transition.kind {
+                case .opened:
+                    incident = try IncidentRepository.open(
+                        db,
+                        property: result.property,
+                        at: now,
+                        health: transition.to
+                    )
+                    state.openIncidentID = incident?.id
+                case .escalated, .deescalated:
+                    if let id = state.openIncidentID {
+                        try IncidentRepository.setHealth(db, id, transition.to)
+                        incident = try IncidentRepository.find(db, id)
+                    }
+                case .recovered:
+                    if let id = state.openIncidentID {
+                        try IncidentRepository.close(db, id, at: now)
+                        incident = try IncidentRepository.find(db, id)
+                    }
+                    state.openIncidentID = nil
+                }
+                if let id = incident?.id {
+                    try IncidentEventRepository.append(
+                        db,
+                        incidentID: id,
+                        at: now,
+                        kind: "transition",
+                        payload: .object([
+                            "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
+                            "reasons": .array(result.reasons.map { .string($0) }),
+                        ])
+                    )
+                }
+            }
+            let silenced = state.isSilenced(at: now)
+            var outboxID: Int64?
+            if let transition = step.transition, !silenced {
+                outboxID = try Self.announce(
+                    db,
+                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
+                    message
+                )
+                state.announced = transition.to
+            }
+            try PropertyStateRepository.save(db, state, now: now)
+            return RecordOutcome(
+                state: state,
+                transition: step.transition,
+                confirmAt: step.confirmAt,
+                incident: incident,
+                outboxID: outboxID,
+                silenced: silenced
+            )
+        }
+    }
+
+    public func silence(_ name: String, until: Date, now: Date) async throws {
+        try writeNow { db in
+            var state = try PropertyStateRepository.find(db, name) ?? PropertyState(name: name)
+            state.silencedUntil = until
+            try PropertyStateRepository.save(db, state, now: now)
+        }
+    }
+
+    @discardableResult
+    public func endSilence(
+        _ name: String,
+        now: Date,
+        force: Bool,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome? {
+        try writeNow { db in
+            guard var state = try PropertyStateRepository.find(db, name), let until = state.silencedUntil else {
+                return nil
+            }
+            guard force || until <= now else { return nil }
+            state.silencedUntil = nil
+            var outboxID: Int64?
+            var transition: Transition?
+            let incident =
+                try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
+                ?? IncidentRepository.last(db, property: name)
+            if state.announced != state.health, let result = state.lastResult {
+                let t = Transition(from: state.announced, to: state.health)
+                transition = t
+                outboxID = try Self.announce(
+                    db,
+                    AlertEvent(
+                        transition: t,
+                        result: result,
+                        incident: incident,
+                        at: now,
+                        note: "state changed during maintenance"
+                    ),
+                    message
+                )
+                state.announced = state.health
+            }
+            try PropertyStateRepository.save(db, state, now: now)
+            return RecordOutcome(
+                state: state,
+                transition: transition,
+                confirmAt: nil,
+                incident: incident,
+                outboxID: outboxID,
+                silenced: false
+            )
+        }
+    }
+
+    // MARK: Incidents
+
+    public func incident(id: IncidentID) throws -> Incident? {
+        try pool.read { db in try IncidentRepository.find(db, id) }
+    }
+
+    public func openIncident(for property: String) throws -> Incident? {
+        try pool.read { db in try IncidentRepository.openOne(db, property: property) }
+    }
+
+    public func openIncidentCount() throws -> Int {
+        try pool.read { db in try IncidentRepository.openCount(db) }
+    }
+
+    public func incidents(for property: String? = nil) throws -> [Incident] {
+        try pool.read { db in try IncidentRepository.all(db, property: property) }
+    }
+
+    public func incidentEvents(incidentID: IncidentID) throws -> [IncidentEvent] {
+        try pool.read { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
+    }
+
+    public func appendIncidentEvent(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)? = nil,
+        noticeKind: String = "remediation"
+    ) async throws {
+        try writeNow { db in
+            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            if let notice {
+                _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
+            }
+        }
+    }
+
+    public func pageOnce(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        page: any OutboxMessage
+    ) async throws -> Bool {
+        try writeNow { db in
+            guard try IncidentRepository.markPaged(db, incidentID, at: at) else { return false }
+            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            _ = try OutboxRepository.insert(db, page, kind: "page", incidentID: incidentID, now: Date())
+            return true
+        }
+    }
+
+    // MARK: Outbox
+
+    @discardableResult
+    public func enqueue(_ message: any OutboxMessage, kind: String, incidentID: IncidentID?, now: Date = Date())
+        async throws
+        -> Int64
+    {
+        try writeNow { db in try OutboxRepository.insert(db, message, kind: kind, incidentID: incidentID, now: now) }
+    }
+
+    public func dueOutbox(now: Date, limit: Int = 20) throws -> [OutboxRow] {
+        try pool.read { db in try OutboxRepository.due(db, now: now, limit: limit) }
+    }
+
+    public func nextOutboxDue() throws -> Date? {
+        try pool.read { db in try OutboxRepository.nextDue(db) }
+    }
+
+    public func allOutbox() throws -> [OutboxRow] {
+        try pool.read { db in try OutboxRepository.all(db) }
+    }
+
+    public func markDelivered(_ id: Int64, at: Date) throws {
+        try writeNow { db in try OutboxRepository.markDelivered(db, id, at: at) }
+    }
+
+    public func scheduleRetry(_ id: Int64, at: Date, error: String) throws {
+        try writeNow { db in try OutboxRepository.scheduleRetry(db, id, at: at, error: error) }
+    }
+
+    public func markFailed(_ id: Int64, at: Date, error: String) throws {
+        try writeNow { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
+    }
+
+    /// Queues the alert for a transition (outbox kind `transition`) and returns its row id.
+    private static func announce(
+        _ db: Database,
+        _ event: AlertEvent,
+        _ message: (AlertEvent) -> any OutboxMessage
+    ) throws -> Int64 {
+        try OutboxRepository.insert(
+            db,
+            message(event),
+            kind: "transition",
+            incidentID: event.incident?.id,
+            now: event.at
+        )
+    }
+
+    /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
+    private func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
+        try pool.write(updates)
+    }
+}

@@ -1,0 +1,79 @@
+public import ActionKit
+public import Foundation
+public import Probing
+
+// The values the store takes and gives back: plain Swift values, no database types, so that a second
+// backend (PostgreSQL) can implement `MonitorStorage` with the same ones.
+
+/// An incident: opened by a confirmed transition away from healthy, closed by the recovery.
+public struct Incident: Sendable, Hashable, Codable {
+    public var id: IncidentID
+    public var property: String
+    public var openedAt: Date
+    public var closedAt: Date?
+    public var health: Health
+    public var pagedAt: Date?
+
+    public var duration: TimeInterval? { closedAt.map { $0.timeIntervalSince(openedAt) } }
+
+    enum CodingKeys: String, CodingKey {
+        case id, property
+        case openedAt = "opened_at"
+        case closedAt = "closed_at"
+        case health
+        case pagedAt = "paged_at"
+    }
+}
+
+/// A record appended to an incident: a transition, or a remediation journal entry (`remediation.<kind>`).
+public struct IncidentEvent: Sendable, Hashable, Codable {
+    public var id: Int64
+    public var incidentID: IncidentID
+    public var at: Date
+    public var kind: String
+    public var payload: JSONValue
+}
+
+/// One row of the alert outbox. `payload` is the rendered message body the sender delivers.
+public struct OutboxRow: Sendable, Hashable {
+    public var id: Int64
+    public var createdAt: Date
+    public var kind: String
+    public var incidentID: IncidentID?
+    public var payload: String
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var deliveredAt: Date?
+    public var failedAt: Date?
+    public var lastError: String?
+}
+
+/// What `record` did.
+public struct RecordOutcome: Sendable {
+    public var state: PropertyState
+    public var transition: Transition?
+    public var confirmAt: Date?
+    /// The incident opened, changed or closed by the transition (or still open).
+    public var incident: Incident?
+    /// The outbox row written for the transition (nil when none, or silenced).
+    public var outboxID: Int64?
+    public var silenced: Bool
+}
+
+/// A transition to announce, with what a message needs to say about it.
+public struct AlertEvent: Sendable {
+    public var transition: Transition
+    public var result: ProbeResult
+    public var incident: Incident?
+    public var at: Date
+    /// Extra context, e.g. "state changed during maintenance".
+    public var note: String?
+
+    public init(transition: Transition, result: ProbeResult, incident: Incident?, at: Date, note: String?) {
+        self.transition = transition
+        self.result = result
+        self.incident = incident
+        self.at = at
+        self.note = note
+    }
+}

@@ -1,0 +1,78 @@
+public import Foundation
+
+/// Pure classification of one transfer against a property's expectations.
+///
+/// - down: no response (DNS, connect, TLS, timeout, reset, oversized body), an unexpected status, or the
+///   expected body substring missing;
+/// - degraded: answered as expected but slower than `degradedMs` (total time), or the certificate expires
+///   within `certWarningDays`;
+/// - healthy otherwise.
+public enum Classifier {
+    public static func classify(
+        _ result: HTTPResult,
+        target property: ProbeTarget,
+        certWarningDays: Int,
+        now: Date
+    ) -> ProbeResult {
+        var probe = ProbeResult(
+            property: property.name,
+            url: property.url,
+            at: now,
+            health: .healthy,
+            status: result.status,
+            timings: result.timings,
+            certificateExpiry: result.certificateExpiry,
+            error: result.error
+        )
+        var down: [String] = []
+        var degraded: [String] = []
+        if let error = result.error {
+            switch error.kind {
+            case .timeout: down.append("timed out after \(Self.ms(result.timings.totalMs)): \(error.message)")
+            case .dns: down.append("DNS lookup failed: \(error.message)")
+            case .connect: down.append("connection failed: \(error.message)")
+            case .tls: down.append("TLS failed: \(error.message)")
+            case .responseTooLarge: down.append(error.message)
+            case .cancelled: down.append("probe cancelled")
+            case .invalidRequest: down.append("invalid request: \(error.message)")
+            case .other: down.append("transfer failed (curl \(error.curlCode)): \(error.message)")
+            }
+        } else if let status = result.status {
+            if !property.expectedStatus.contains(status) {
+                let expected = property.expectedStatus.map(String.init).joined(separator: ", ")
+                down.append("unexpected status \(status) (expected \(expected))")
+            } else if let needle = property.bodyContains, property.method != "HEAD",
+                !result.bodyText.contains(needle)
+            {
+                down.append("body does not contain the expected text")
+            }
+        } else {
+            down.append("no HTTP response")
+        }
+        if down.isEmpty {
+            if result.timings.totalMs > Double(property.degradedMs) {
+                degraded.append("slow: \(Self.ms(result.timings.totalMs)) > \(property.degradedMs) ms")
+            }
+            if let expiry = result.certificateExpiry {
+                let days = expiry.timeIntervalSince(now) / 86_400
+                if days < Double(certWarningDays) {
+                    degraded.append(
+                        days < 0
+                            ? "certificate expired"
+                            : "certificate expires in \(Int(days.rounded(.down))) days (warning at \(certWarningDays))"
+                    )
+                }
+            }
+        }
+        if !down.isEmpty {
+            probe.health = .down
+            probe.reasons = down
+        } else if !degraded.isEmpty {
+            probe.health = .degraded
+            probe.reasons = degraded
+        }
+        return probe
+    }
+
+    static func ms(_ value: Double) -> String { "\(Int(value.rounded())) ms" }
+}

@@ -1,0 +1,66 @@
+public import Foundation
+import Synchronization
+
+/// Probes properties through an `HTTPTransport`: fresh connection, edge cache bypassed (`Cache-Control` and
+/// `Pragma: no-cache` plus a unique `zumik_probe` query parameter), then classified.
+public struct Prober: Sendable {
+    public let transport: any HTTPTransport
+    public let certWarningDays: Int
+    private let counter = Counter()
+
+    public init(transport: any HTTPTransport, certWarningDays: Int = 14) {
+        self.transport = transport
+        self.certWarningDays = certWarningDays
+    }
+
+    /// Probes one property once.
+    public func probe(_ property: ProbeTarget, now: @Sendable () -> Date = Date.init) async -> ProbeResult {
+        let request = HTTPRequest(
+            method: property.method,
+            url: Self.cacheBusted(property.url, token: counter.next()),
+            headers: [
+                (name: "Cache-Control", value: "no-cache"),
+                (name: "Pragma", value: "no-cache"),
+                (name: "User-Agent", value: "zumik-monitor/1"),
+            ],
+            timeout: property.timeout,
+            maxResponseBytes: 4 << 20,
+            freshConnection: true,
+            caFile: property.caFile
+        )
+        let result = await transport.send(request)
+        return Classifier.classify(result, target: property, certWarningDays: certWarningDays, now: now())
+    }
+
+    /// Probes all properties concurrently (the transport caps transfers in flight); results in input order.
+    public func probeAll(_ properties: [ProbeTarget], now: @escaping @Sendable () -> Date = Date.init) async
+        -> [ProbeResult]
+    {
+        await withTaskGroup(of: (Int, ProbeResult).self) { group in
+            for (index, property) in properties.enumerated() {
+                group.addTask { (index, await probe(property, now: now)) }
+            }
+            var results = [ProbeResult?](repeating: nil, count: properties.count)
+            for await (index, result) in group { results[index] = result }
+            return results.map { $0! }
+        }
+    }
+
+    static func cacheBusted(_ url: String, token: String) -> String {
+        let (base, fragment) = url.firstIndex(of: "#").map { (String(url[..<$0]), String(url[$0...])) } ?? (url, "")
+        let separator = base.contains("?") ? "&" : "?"
+        return "\(base)\(separator)zumik_probe=\(token)\(fragment)"
+    }
+
+    private final class Counter: Sendable {
+        private let value = Mutex<UInt64>(0)
+        private let prefix = String(UInt32.random(in: .min ... .max), radix: 36)
+        func next() -> String {
+            let n = value.withLock { v in
+                v += 1
+                return v
+            }
+            return "\(prefix)\(String(Int(Date().timeIntervalSince1970), radix: 36))\(n)"
+        }
+    }
+}

@@ -1,0 +1,112 @@
+import ActionKit
+
+/// The model path of an `IncidentRun`: one conversation turn at a time, every tool call judged by the
+/// `Leash` before anything runs. A failing model API hands the incident to the ladder.
+extension IncidentRun {
+    mutating func modelLoop(
+        _ model: any RemediationModel,
+        agent: AgentClient,
+        offered: [AgentAPI.CatalogAction]
+    ) async throws -> RemediationOutcome {
+        path = .model
+        let done = Set(tried)
+        var available = offered.filter { !($0.kind == .remediation && done.contains($0.id)) }
+        var messages: [OpenAIChat.Message] = [
+            .system(RemediationTexts.systemPrompt(maxRounds: policy.maxRounds)),
+            .user(
+                RemediationTexts.briefing(
+                    incident,
+                    available: available,
+                    history: entries.filter { $0.kind == .actionResult || $0.kind == .reprobe },
+                    roundsLeft: roundsLeft,
+                    maxRounds: policy.maxRounds
+                )
+            ),
+        ]
+        var turns = 0
+        while roundsLeft > 0 {
+            try Task.checkCancellation()
+            guard turns < policy.maxModelTurns else {
+                return try await page("the model took \(turns) turns without fixing it")
+            }
+            turns += 1
+            let reply: ModelReply
+            do {
+                reply = try await model.complete(messages: messages, tools: RemediationTools.tools(for: available))
+            } catch {
+                // A call cut short by shutdown is not a model failure: resume on the model path later.
+                try Task.checkCancellation()
+                try await append(
+                    .init(incidentID: incident.id, kind: .modelFailed, path: .model, result: error.description),
+                    notice: RemediationTexts.modelFailed(error.description)
+                )
+                return try await ladder(
+                    agent: agent,
+                    offered: offered,
+                    why: "the model API failed (\(error.kind.rawValue))"
+                )
+            }
+            let requestID = [reply.response.id, reply.requestID].compactMap { $0 }.joined(separator: " ")
+            guard let message = reply.response.choices.first?.message else {
+                try await append(
+                    .init(
+                        incidentID: incident.id,
+                        kind: .modelFailed,
+                        path: .model,
+                        modelRequestID: requestID,
+                        result: "a chat completion without choices"
+                    ),
+                    notice: RemediationTexts.modelWithoutChoice
+                )
+                return try await ladder(agent: agent, offered: offered, why: "the model API failed (malformed)")
+            }
+            let calls = message.toolCalls ?? []
+            guard !calls.isEmpty else {
+                try await violation(tool: nil, requestID: requestID, why: "the model replied without a tool call")
+                messages.append(.init(role: .assistant, content: message.content ?? message.refusal ?? ""))
+                messages.append(.user(RemediationTexts.noToolCall(roundsLeft: roundsLeft, maxRounds: policy.maxRounds)))
+                continue
+            }
+            messages.append(
+                .init(
+                    role: .assistant,
+                    content: message.content,
+                    toolCalls: calls.map {
+                        OpenAIChat.ToolCall(
+                            id: $0.id,
+                            name: $0.function?.name ?? "not_a_function",
+                            arguments: $0.function?.arguments ?? "{}"
+                        )
+                    }
+                )
+            )
+            for (index, call) in calls.enumerated() {
+                let decision = Leash.judge(
+                    call,
+                    index: index,
+                    roundsLeft: roundsLeft,
+                    maxRounds: policy.maxRounds,
+                    available: available,
+                    offered: offered
+                )
+                switch decision {
+                case .refuse(let tool, let why, let toolMessage):
+                    try await violation(tool: tool, requestID: requestID, why: why)
+                    messages.append(.tool(callID: call.id, toolMessage))
+                case .escalate(let reason):
+                    return try await page("the model escalated: \(clip(reason, 300))", requestID: requestID)
+                case .run(let action, let reason):
+                    switch try await perform(action, reason: reason, agent: agent, requestID: requestID) {
+                    case .healed: return .healed(path: .model, rounds: roundsUsed)
+                    case .unreachable(let message):
+                        return try await page(RemediationTexts.becameUnreachable(host: incident.host, message))
+                    case .next(let text):
+                        messages.append(.tool(callID: call.id, text))
+                    }
+                    if action.kind == .remediation { available.removeAll { $0.id == action.id } }
+                }
+            }
+        }
+        return try await page(RemediationTexts.exhausted(maxRounds: policy.maxRounds))
+    }
+}
