@@ -227,7 +227,7 @@ public struct AgentConfiguration: Sendable {
             bundlesDirectory: bundlesSetting.value(options, environment) ?? "",
             trustedKeysDirectory: trustedKeysSetting.value(options, environment) ?? "",
             stateDirectory: stateSetting.value(options, environment) ?? "",
-            auditLogPath: auditLogSetting.value(options, environment),
+            auditLogPath: auditLogSetting.value(options, environment).flatMap { $0.isEmpty ? nil : $0 },
             unixSocketPath: unixSocketPath,
             dockerHost: dockerHost,
             logFormat: logFormat,

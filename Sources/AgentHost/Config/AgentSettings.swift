@@ -150,11 +150,11 @@ extension AgentConfiguration {
         fallback: "/var/lib/zumik-ops-agent",
         option: \.stateDirectory
     )
-    /// Its default, `<state dir>/audit.jsonl`, depends on the state directory: applied in `resolve`.
+    /// Its default, `<state dir>/audit.jsonl`, depends on the state directory: "" here, applied by `init`.
     static let auditLogSetting = TextSetting(
         flag: "--audit-log",
         key: "ZUMIK_AUDIT_LOG",
-        fallback: nil,
+        fallback: "",
         option: \.auditLogPath
     )
     static let unixSocketSetting = TextSetting(
