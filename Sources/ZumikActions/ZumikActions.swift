@@ -30,6 +30,22 @@ struct CommandFailure: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
+/// The private key a command signs with.
+struct SigningKeyOption: ParsableArguments {
+    @Option(help: "Private key file.")
+    var key: String
+
+    /// Loads the key and runs `body` with it; each failure becomes a one-line ``CommandFailure``.
+    func signing(_ body: (SigningKey) throws(BundlePacker.PackError) -> Void) throws {
+        let signingKey = try ZumikActions.Keygen.orFail { () throws(SigningError) in try SigningKey.load(path: key) }
+        do {
+            try body(signingKey)
+        } catch {
+            throw CommandFailure(error.message)
+        }
+    }
+}
+
 /// Directories, from flags or the environment.
 struct DirectoryOptions: ParsableArguments {
     @Option(name: .customLong("bundles-dir"), help: "Bundles directory (default: $ZUMIK_BUNDLES_DIR).")
@@ -170,8 +186,7 @@ extension ZumikActions {
         @Option(help: "The built plugin library, e.g. .build/release/libDockerActions.so.")
         var library: String
 
-        @Option(help: "Private key file.")
-        var key: String
+        @OptionGroup var signingKey: SigningKeyOption
 
         @Option(help: "Bundle directory to create.")
         var out: String
@@ -186,22 +201,19 @@ extension ZumikActions {
             } catch {
                 throw CommandFailure("\(error)")
             }
-            let signingKey = try Keygen.orFail { () throws(SigningError) in try SigningKey.load(path: key) }
-            do {
+            try signingKey.signing { (key) throws(BundlePacker.PackError) in
                 let packed = try BundlePacker.pack(
                     template: template,
                     templatePath: manifest,
                     libraryPath: library,
-                    key: signingKey,
+                    key: key,
                     directory: out,
                     serial: serial
                 )
                 let bundle = packed.manifest.bundle
                 print(
-                    "packed \(bundle.id) \(bundle.version) serial \(bundle.serial) into \(packed.directory), signed by \(signingKey.keyID)"
+                    "packed \(bundle.id) \(bundle.version) serial \(bundle.serial) into \(packed.directory), signed by \(key.keyID)"
                 )
-            } catch {
-                throw CommandFailure(error.message)
             }
         }
     }
@@ -214,16 +226,12 @@ extension ZumikActions {
         @Option(help: "Bundle directory.")
         var bundle: String
 
-        @Option(help: "Private key file.")
-        var key: String
+        @OptionGroup var signingKey: SigningKeyOption
 
         func run() throws {
-            let signingKey = try Keygen.orFail { () throws(SigningError) in try SigningKey.load(path: key) }
-            do {
-                let packed = try BundlePacker.sign(directory: bundle, key: signingKey)
-                print("signed \(packed.manifest.bundle.id) in \(bundle) with \(signingKey.keyID)")
-            } catch {
-                throw CommandFailure(error.message)
+            try signingKey.signing { (key) throws(BundlePacker.PackError) in
+                let packed = try BundlePacker.sign(directory: bundle, key: key)
+                print("signed \(packed.manifest.bundle.id) in \(bundle) with \(key.keyID)")
             }
         }
     }

@@ -33,14 +33,16 @@ struct ZumikOpsAgent: AsyncParsableCommand {
         abstract: "The Zumik ops-agent: an audited, token-guarded allowlist of actions from signed bundles.",
         discussion: """
             The bearer token comes from OPS_AGENT_TOKEN or OPS_AGENT_TOKEN_FILE (never a flag).
-            Options override the environment: OPS_AGENT_LISTEN, ZUMIK_BUNDLES_DIR, ZUMIK_TRUSTED_KEYS_DIR,
-            ZUMIK_STATE_DIR, ZUMIK_AUDIT_LOG, ZUMIK_AUDIT_MAX_BYTES, ZUMIK_AUDIT_RETAIN, OPS_AGENT_UNIX_SOCKET,
-            ZUMIK_HEADER_TIMEOUT, ZUMIK_IDLE_TIMEOUT, ZUMIK_MAX_CONNECTIONS, ZUMIK_MAX_CONNECTIONS_PER_CLIENT,
-            ZUMIK_DOCKER_HOST, ZUMIK_LOG_FORMAT.
+            Options override the environment: OPS_AGENT_LISTEN, \(environmentKeys), ZUMIK_MCP_ALLOW, ZUMIK_MCP_DISABLE.
             SIGHUP reloads the bundles; SIGTERM/SIGINT shut down gracefully.
             """,
         version: AgentHost.version
     )
+
+    /// From the one table of settings (``AgentConfiguration/settingNames``).
+    private static var environmentKeys: String {
+        AgentConfiguration.settingNames.map(\.key).joined(separator: ", ")
+    }
 
     @Option(help: "Listen host (an IP literal). Default from OPS_AGENT_LISTEN, else 127.0.0.1.")
     var host: String?

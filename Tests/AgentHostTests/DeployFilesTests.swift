@@ -80,7 +80,7 @@ struct DeployFilesTests {
             for name in names { #expect(known.contains(name), "\(file) sets unknown \(name)") }
         }
         // And the agent reads each of them (the source names them).
-        let source = try ["AgentConfiguration.swift"].map {
+        let source = try ["AgentConfiguration.swift", "AgentSettings.swift"].map {
             try String(contentsOfFile: "\(root)/Sources/AgentHost/Config/\($0)", encoding: .utf8)
         }.joined()
         for name in known { #expect(source.contains("\"\(name)\""), "\(name) is not read") }

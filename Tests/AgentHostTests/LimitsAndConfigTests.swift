@@ -151,6 +151,23 @@ final class ManualClock: Sendable {
         }
     }
 
+    @Test func docsOptionTableNamesEverySetting() throws {
+        let docs = try String(
+            contentsOf: Specs.packageRoot.appendingPathComponent("docs/agent.md"),
+            encoding: .utf8
+        )
+        let rows = docs.split(separator: "\n").filter { $0.hasPrefix("| `--") }
+        for (flag, key) in AgentConfiguration.settingNames {
+            let keyFamily = key.hasPrefix("ZUMIK_RATE_LIMIT_") ? "ZUMIK_RATE_LIMIT_*" : key
+            #expect(
+                rows.contains { row in
+                    (row.contains("`\(flag)`") || row.contains("`\(flag) ")) && row.contains("`\(keyFamily)")
+                },
+                "docs/agent.md's option table has no row for \(flag) / \(key)"
+            )
+        }
+    }
+
     @Test func tokenFileIsTrimmedAndMustNotBeWorldReadable() throws {
         let directory = try TempDir()
         defer { directory.remove() }

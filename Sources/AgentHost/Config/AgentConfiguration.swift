@@ -7,29 +7,13 @@ import Glibc
 #endif
 
 /// Everything the ops-agent is configured with. Built by ``AgentConfiguration/resolve(options:environment:)``
-/// from command-line options and the environment (options win).
+/// from command-line options and the environment (options win); docs/agent.md has the table.
 ///
-/// Keys (option / environment, default):
-/// - listen address: `--host` + `--port` / `OPS_AGENT_LISTEN` (`HOST:PORT`, `[V6]:PORT`), `127.0.0.1:8787`.
-///   The host must be an IP literal; the port 1…65535 (0 only for tests: an ephemeral port).
-/// - token: `OPS_AGENT_TOKEN`, or `OPS_AGENT_TOKEN_FILE` (trailing newline trimmed; the file must not be
-///   readable by others). At least 16 characters. Never logged.
-/// - bundles: `--bundles-dir` / `ZUMIK_BUNDLES_DIR`, `/etc/zumik/bundles`.
-/// - trusted keys: `--trusted-keys-dir` / `ZUMIK_TRUSTED_KEYS_DIR`, `/etc/zumik/trusted-keys`.
-/// - state: `--state-dir` / `ZUMIK_STATE_DIR`, `/var/lib/zumik-ops-agent`.
-/// - audit log: `--audit-log` / `ZUMIK_AUDIT_LOG`, `<state dir>/audit.jsonl`.
-/// - rate limit: `--rate-limit-burst` / `ZUMIK_RATE_LIMIT_BURST` (30), `--rate-limit-per-second` /
-///   `ZUMIK_RATE_LIMIT_PER_SECOND` (1), `--rate-limit-failed-auth-cost` (5), `--rate-limit-max-clients` (10000).
-/// - Unix socket for nginx: `--unix-socket PATH` / `OPS_AGENT_UNIX_SOCKET`, none. `X-Forwarded-For` is believed
-///   only on it; TCP clients are always keyed by their peer address (`ZUMIK_TRUSTED_PROXIES` is refused).
-/// - connections: `--header-timeout` / `ZUMIK_HEADER_TIMEOUT` (10 s), `--idle-timeout` / `ZUMIK_IDLE_TIMEOUT`
-///   (60 s), `--max-connections` / `ZUMIK_MAX_CONNECTIONS` (1024), `--max-connections-per-client` /
-///   `ZUMIK_MAX_CONNECTIONS_PER_CLIENT` (64).
-/// - docker host for actions: `--docker-host` / `ZUMIK_DOCKER_HOST`, none (never inherited from `DOCKER_HOST`).
-/// - audit rotation: `--audit-max-bytes` / `ZUMIK_AUDIT_MAX_BYTES` (16 MiB), `--audit-retain` /
-///   `ZUMIK_AUDIT_RETAIN` (8 rotated files).
-/// - log format: `--log-format logfmt|json` / `ZUMIK_LOG_FORMAT`, `logfmt`; `--log-level` / `ZUMIK_LOG_LEVEL`, `info`.
-/// - MCP: see ``MCPConfiguration``.
+/// Each plain setting (option, environment key, default, bounds) is declared once in `AgentSettings.swift`.
+/// Here: the listen address (`--host` + `--port` / `OPS_AGENT_LISTEN`, `127.0.0.1:8787`; the host an IP
+/// literal, the port 0…65535), the token (`OPS_AGENT_TOKEN` or `OPS_AGENT_TOKEN_FILE`, trailing newline
+/// trimmed, the file not readable by others, at least 16 characters, never logged), the refused
+/// `ZUMIK_TRUSTED_PROXIES`, and MCP (``MCPConfiguration``).
 public struct AgentConfiguration: Sendable {
     public var host: String
     public var port: Int
@@ -209,183 +193,51 @@ public struct AgentConfiguration: Sendable {
             throw StartupError("OPS_AGENT_TOKEN: must be printable ASCII without spaces")
         }
 
-        func pick(_ option: String?, _ key: String, _ fallback: String) -> String {
-            if let option, !option.isEmpty { return option }
-            if let value = environment[key], !value.isEmpty { return value }
-            return fallback
-        }
-        let stateDirectory = pick(options.stateDirectory, "ZUMIK_STATE_DIR", "/var/lib/zumik-ops-agent")
-
-        var rateLimit = ClientRateLimiter.Configuration()
-        rateLimit.burst = try number(
-            options.rateLimitBurst,
-            environment,
-            "ZUMIK_RATE_LIMIT_BURST",
-            "--rate-limit-burst",
-            rateLimit.burst,
-            minimum: 1
-        )
-        rateLimit.refillPerSecond = try number(
-            options.rateLimitPerSecond,
-            environment,
-            "ZUMIK_RATE_LIMIT_PER_SECOND",
-            "--rate-limit-per-second",
-            rateLimit.refillPerSecond,
-            minimum: 0
-        )
-        rateLimit.failedAuthCost = try number(
-            options.rateLimitFailedAuthCost,
-            environment,
-            "ZUMIK_RATE_LIMIT_FAILED_AUTH_COST",
-            "--rate-limit-failed-auth-cost",
-            rateLimit.failedAuthCost,
-            minimum: 0
-        )
-        rateLimit.maxTrackedClients = Int(
-            try number(
-                options.rateLimitMaxClients.map(Double.init),
-                environment,
-                "ZUMIK_RATE_LIMIT_MAX_CLIENTS",
-                "--rate-limit-max-clients",
-                Double(rateLimit.maxTrackedClients),
-                minimum: 2
-            )
-        )
-
         if let value = environment["ZUMIK_TRUSTED_PROXIES"], !value.isEmpty {
             throw StartupError(
                 "ZUMIK_TRUSTED_PROXIES: no longer supported: X-Forwarded-For is believed only from the Unix socket (--unix-socket / OPS_AGENT_UNIX_SOCKET), never over TCP; see docs/agent.md"
             )
         }
-        var unixSocketPath: String?
-        if let value = options.unixSocketPath ?? environment["OPS_AGENT_UNIX_SOCKET"], !value.isEmpty {
-            guard ListenAddress.isUnixSocketPath(value) else {
-                throw StartupError(
-                    "--unix-socket / OPS_AGENT_UNIX_SOCKET: '\(value)' must be an absolute path under 108 bytes"
-                )
-            }
-            unixSocketPath = value
+        let unixSocketPath = unixSocketSetting.value(options, environment)
+        if let value = unixSocketPath, !ListenAddress.isUnixSocketPath(value) {
+            throw StartupError(
+                "--unix-socket / OPS_AGENT_UNIX_SOCKET: '\(value)' must be an absolute path under 108 bytes"
+            )
         }
-        var connections = ConnectionLimits()
-        connections.headerTimeoutSeconds = try number(
-            options.headerTimeout,
-            environment,
-            "ZUMIK_HEADER_TIMEOUT",
-            "--header-timeout",
-            connections.headerTimeoutSeconds,
-            minimum: 0.1
-        )
-        connections.idleTimeoutSeconds = try number(
-            options.idleTimeout,
-            environment,
-            "ZUMIK_IDLE_TIMEOUT",
-            "--idle-timeout",
-            connections.idleTimeoutSeconds,
-            minimum: 0.1
-        )
-        connections.maxConnections = Int(
-            try number(
-                options.maxConnections.map(Double.init),
-                environment,
-                "ZUMIK_MAX_CONNECTIONS",
-                "--max-connections",
-                Double(connections.maxConnections),
-                minimum: 2
-            )
-        )
-        connections.maxConnectionsPerClient = Int(
-            try number(
-                options.maxConnectionsPerClient.map(Double.init),
-                environment,
-                "ZUMIK_MAX_CONNECTIONS_PER_CLIENT",
-                "--max-connections-per-client",
-                Double(connections.maxConnectionsPerClient),
-                minimum: 1
-            )
-        )
-
-        let logFormatText = pick(options.logFormat, "ZUMIK_LOG_FORMAT", "logfmt")
+        let logFormatText = logFormatSetting.value(options, environment) ?? ""
         guard let logFormat = LogFormat(rawValue: logFormatText) else {
             throw StartupError("--log-format: unknown format '\(logFormatText)' (logfmt or json)")
         }
-        let logLevel = pick(options.logLevel, "ZUMIK_LOG_LEVEL", "info")
+        let logLevel = logLevelSetting.value(options, environment) ?? ""
         let levels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
         guard levels.contains(logLevel) else {
             throw StartupError("--log-level: unknown level '\(logLevel)' (\(levels.joined(separator: ", ")))")
         }
-        var dockerHost: String?
-        if let value = options.dockerHost ?? environment["ZUMIK_DOCKER_HOST"], !value.isEmpty {
-            guard value.hasPrefix("unix:///") || value.hasPrefix("tcp://127.") || value.hasPrefix("tcp://[::1]") else {
-                throw StartupError("--docker-host: '\(value)' must be unix:///PATH or a loopback tcp:// address")
-            }
-            dockerHost = value
+        let dockerHost = dockerHostSetting.value(options, environment)
+        if let value = dockerHost,
+            !(value.hasPrefix("unix:///") || value.hasPrefix("tcp://127.") || value.hasPrefix("tcp://[::1]"))
+        {
+            throw StartupError("--docker-host: '\(value)' must be unix:///PATH or a loopback tcp:// address")
         }
 
-        let auditMaxBytes = try number(
-            options.auditMaxBytes.map(Double.init),
-            environment,
-            "ZUMIK_AUDIT_MAX_BYTES",
-            "--audit-max-bytes",
-            Double(AuditRotation().maxBytes),
-            minimum: 4096
-        )
-        let auditRetain = try number(
-            options.auditRetain.map(Double.init),
-            environment,
-            "ZUMIK_AUDIT_RETAIN",
-            "--audit-retain",
-            Double(AuditRotation().retain),
-            minimum: 1
-        )
         var configuration = AgentConfiguration(
             host: host,
             port: port,
             token: token,
-            bundlesDirectory: pick(options.bundlesDirectory, "ZUMIK_BUNDLES_DIR", "/etc/zumik/bundles"),
-            trustedKeysDirectory: pick(
-                options.trustedKeysDirectory,
-                "ZUMIK_TRUSTED_KEYS_DIR",
-                "/etc/zumik/trusted-keys"
-            ),
-            stateDirectory: stateDirectory,
-            auditLogPath: pick(
-                options.auditLogPath,
-                "ZUMIK_AUDIT_LOG",
-                (stateDirectory as NSString).appendingPathComponent("audit.jsonl")
-            ),
-            rateLimit: rateLimit,
+            bundlesDirectory: bundlesSetting.value(options, environment) ?? "",
+            trustedKeysDirectory: trustedKeysSetting.value(options, environment) ?? "",
+            stateDirectory: stateSetting.value(options, environment) ?? "",
+            auditLogPath: auditLogSetting.value(options, environment).flatMap { $0.isEmpty ? nil : $0 },
             unixSocketPath: unixSocketPath,
-            connectionLimits: connections,
             dockerHost: dockerHost,
             logFormat: logFormat,
             logLevel: logLevel
         )
-        configuration.auditRotation = AuditRotation(maxBytes: Int(auditMaxBytes), retain: Int(auditRetain))
+        for setting in numberSettings {
+            try setting.apply(options, environment, &configuration)
+        }
         configuration.mcp = try MCPConfiguration.resolve(options.mcp, environment: environment)
         return configuration
-    }
-
-    private static func number(
-        _ option: Double?,
-        _ environment: [String: String],
-        _ key: String,
-        _ flag: String,
-        _ fallback: Double,
-        minimum: Double
-    ) throws(StartupError) -> Double {
-        let value: Double
-        if let option {
-            value = option
-        } else if let text = environment[key], !text.isEmpty {
-            guard let parsed = Double(text) else { throw StartupError("\(key): not a number: '\(text)'") }
-            value = parsed
-        } else {
-            return fallback
-        }
-        guard value.isFinite, value >= minimum else {
-            throw StartupError("\(flag) / \(key): \(value) is out of range (at least \(minimum))")
-        }
-        return value
     }
 
     private static func readTokenFile(_ path: String) throws(StartupError) -> String {

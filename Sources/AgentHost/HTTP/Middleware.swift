@@ -148,17 +148,26 @@ struct MethodGuardMiddleware: RouterMiddleware {
     }
 }
 
+/// A check on every route but `/healthz` (which stays open for probes), holding the agent's state.
+protocol GuardMiddleware: RouterMiddleware where Context == AgentRequestContext {
+    typealias Next = (Request, Context) async throws -> Response
+    var state: AgentState { get }
+    /// `handle` for every route but `/healthz`.
+    func check(_ request: Request, context: Context, next: Next) async throws -> Response
+}
+
+extension GuardMiddleware {
+    func handle(_ request: Request, context: Context, next: Next) async throws -> Response {
+        if request.uri.path == "/healthz" { return try await next(request, context) }
+        return try await check(request, context: context, next: next)
+    }
+}
+
 /// Per-client token bucket; a 401 further down costs the client extra tokens.
-struct RateLimitMiddleware: RouterMiddleware {
-    typealias Context = AgentRequestContext
+struct RateLimitMiddleware: GuardMiddleware {
     let state: AgentState
 
-    func handle(
-        _ request: Request,
-        context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        if request.uri.path == "/healthz" { return try await next(request, context) }
+    func check(_ request: Request, context: Context, next: Next) async throws -> Response {
         if let retryAfter = state.rateLimiter.take(client: context.clientIP) {
             throw AgentHTTPError(
                 .tooManyRequests,
@@ -177,16 +186,10 @@ struct RateLimitMiddleware: RouterMiddleware {
 }
 
 /// `Authorization: Bearer <token>` on every route but `/healthz`, compared in constant time.
-struct BearerAuthMiddleware: RouterMiddleware {
-    typealias Context = AgentRequestContext
+struct BearerAuthMiddleware: GuardMiddleware {
     let state: AgentState
 
-    func handle(
-        _ request: Request,
-        context: Context,
-        next: (Request, Context) async throws -> Response
-    ) async throws -> Response {
-        if request.uri.path == "/healthz" { return try await next(request, context) }
+    func check(_ request: Request, context: Context, next: Next) async throws -> Response {
         let values = request.headers[values: .authorization]
         guard values.count == 1, state.tokenMatches(header: values[0]) else {
             throw AgentHTTPError.unauthorized()
