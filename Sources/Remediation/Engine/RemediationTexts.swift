@@ -1,4 +1,5 @@
 import ActionKit
+import Monitor
 
 /// Every text remediation writes: the Discord notices and the page, the model's system prompt and briefing,
 /// the refusals the leash sends back, and the framing of untrusted tool output. Pure functions of their
@@ -167,6 +168,7 @@ enum RemediationTexts {
     }
 }
 
+/// A text fragment cut to `limit` Unicode scalars, the way Discord counts (one cut for every text: `DiscordText`).
 func clip(_ text: String, _ limit: Int) -> String {
-    text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    DiscordText.cut(text, to: limit)
 }
