@@ -90,4 +90,85 @@ struct PageDeliveryTests {
         for page in pages { #expect(page.validationError == nil, "\(page.validationError ?? "")") }
         #expect(try store.store.allOutbox().allSatisfy { $0.deliveredAt != nil && $0.failedAt == nil })
     }
+
+    @Test("a page Discord refuses with 400 is re-sent at once in its minimal form and delivered")
+    func refusedPageIsResentMinimal() async throws {
+        let store = try await TestJournal()
+        defer { store.remove() }
+        let discord = try FakeDiscord()
+        defer { discord.stop() }
+        let sender = sender(store.store, discord)
+        try await sender.deliverDue()  // the DOWN alert that opened the incident
+        discord.script([.status(400)])
+        let paged = try await store.journal.page(
+            RemediationJournalEntry(incidentID: store.incidentID, at: Date(), kind: .paged, reason: "exhausted"),
+            notice: RemediationNotice(
+                incidentID: store.incidentID,
+                property: testIncident.property,
+                content: "<@123456789012345678> 🚨 full page",
+                mentionUserID: "123456789012345678"
+            )
+        )
+        #expect(paged)
+        try await sender.deliverDue()
+        let pages = discord.records.filter { ($0.json?["allowed_mentions"] as? [String: Any])?["users"] != nil }
+        #expect(pages.map(\.reply) == ["400", "204"])
+        let minimal = try #require(pages.last?.json?["content"] as? String)
+        #expect(minimal.hasPrefix("<@123456789012345678> "))
+        #expect(minimal.contains(testIncident.property))
+        #expect(minimal.contains("Incident \(store.incidentID)."))
+        for page in pages { #expect(page.validationError == nil, "\(page.validationError ?? "")") }
+        let row = try #require(try store.store.allOutbox().first { $0.kind == "page" })
+        #expect(row.deliveredAt != nil && row.failedAt == nil)
+        #expect(!sender.pager.report.isBroken)
+    }
+
+    @Test(
+        "a dead webhook (404) shows in the metrics, /healthz and the status of the real monitor",
+        .enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests")
+    )
+    func deadWebhookIsLoud() async throws {
+        let dir = try TempDir()
+        let api = try FlakyProperty()
+        defer { api.server.stop() }
+        api.set(500)
+        let discord = try FakeDiscord(script: Array(repeating: .status(404), count: 50))
+        defer { discord.stop() }
+        let controlPort = try LoopbackServer.freePort()
+        let configPath = dir.url.appendingPathComponent("monitor.yaml").path
+        try """
+        interval: 1h
+        confirmation_delay: 100ms
+        store_path: state.sqlite
+        control:
+          listen: 127.0.0.1:\(controlPort)
+        properties:
+          - name: api
+            url: \(api.server.baseURL)/healthz
+            timeout: 5s
+        """.write(toFile: configPath, atomically: true, encoding: .utf8)
+        let env = ["PATH": "/usr/bin:/bin", "DISCORD_WEBHOOK_URL": discord.webhookURL]
+        let log = dir.url.appendingPathComponent("monitor.log").path
+        let monitor = try MonitorProcess(config: configPath, environment: env, log: log)
+        defer { monitor.terminate() }
+        #expect(await discord.waitUntil { $0.contains { $0.reply == "404" } }, "log:\n\(monitor.logText)")
+
+        var health: RawHTTPResponse?
+        for _ in 0..<100 {
+            health = try? await RawHTTP.get(port: controlPort, "/healthz")
+            if health?.status == 503 { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(health?.status == 503, "\(health?.text ?? "no answer")")
+        #expect(try health?.json()["status"] as? String == "pager_broken")
+        let status = try await RawHTTP.get(port: controlPort, "/v1/status").json()
+        let pager = try #require(status["pager"] as? [String: Any])
+        #expect(pager["state"] as? String == "broken")
+        #expect((pager["error"] as? String)?.contains("DISCORD_WEBHOOK_URL") == true)
+        #expect((pager["error"] as? String)?.contains(discord.webhookURL) == false)
+        let metrics = try await RawHTTP.get(port: controlPort, "/metrics").text
+        #expect(metrics.contains("zumik_monitor_pager_broken 1"), "\(metrics)")
+        #expect(metrics.contains(#"zumik_monitor_alerts_parked_total{kind="transition"} 1"#), "\(metrics)")
+        #expect(monitor.logText.contains("outbox retry"))
+    }
 }

@@ -16,6 +16,25 @@ public struct DiscordMessage: Sendable, Hashable, Codable {
         self.allowedMentions = allowedMentions
     }
 
+    /// The fixed, minimal form of a page, sent when Discord refused the full one: the mention, the property
+    /// and the incident number, nothing copied from a probe or a model, so Discord has no text to refuse.
+    public static func minimalPage(userID: String?, property: String, incidentID: IncidentID?) -> DiscordMessage {
+        let incident = incidentID.map { " Incident \($0)." } ?? ""
+        return DiscordMessage(
+            content: (userID.map { "<@\($0)> " } ?? "") + "🚨 **\(DiscordText.cut(property, to: 200))** is down "
+                + "and needs a human.\(incident) (Discord refused the full page; `zumik-monitor outbox list` keeps it.)",
+            allowedMentions: userID.map(AllowedMentions.user) ?? .none
+        )
+    }
+
+    /// The one user a webhook JSON body allows to be mentioned (a page's on-call user), if any.
+    public static func mentionedUser(ofPayload payload: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
+            let mentions = object["allowed_mentions"] as? [String: Any]
+        else { return nil }
+        return (mentions["users"] as? [String])?.first
+    }
+
     /// A page: `<@ID>` in the content, and exactly that user allowed to be mentioned.
     public static func page(userID: String, text: String, embeds: [Embed] = []) -> DiscordMessage {
         DiscordMessage(content: "<@\(userID)> \(text)", embeds: embeds, allowedMentions: .user(userID))

@@ -7,7 +7,8 @@ import Probing
 public import Prometheus
 
 /// The control API (Hummingbird):
-/// - `GET /healthz` (open): `{"status":"ok"}`;
+/// - `GET /healthz` (open): `{"status":"ok"}`, or 503 `{"status":"pager_broken","pager":{…}}` while Discord
+///   refuses delivery (``PagerHealth``);
 /// - `GET /v1/status`: every property's state, last probe timings, open incident;
 /// - `POST /v1/check`: run a cycle now, answer its results;
 /// - `POST /v1/properties/{name}/silence` with `{"until": "<ISO 8601>"}`, `DELETE` to unsilence;
@@ -23,7 +24,11 @@ public enum ControlAPI {
         registry: PrometheusCollectorRegistry
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/healthz") { _, _ in Health_(status: "ok") }
+        router.get("/healthz") { _, _ in
+            let pager = monitor.pager.report
+            let health = Health_(status: pager.isBroken ? "pager_broken" : "ok", pager: pager)
+            return EditedResponse(status: pager.isBroken ? .serviceUnavailable : .ok, response: health)
+        }
         let guarded = router.group().add(middleware: BearerAuth(token: token))
         guarded.get("/v1/status") { _, _ in
             try await monitor.status()
@@ -87,7 +92,10 @@ public enum ControlAPI {
         return formatter.date(from: text)
     }
 
-    struct Health_: ResponseEncodable { var status: String }
+    struct Health_: ResponseEncodable {
+        var status: String
+        var pager: PagerHealth.Report
+    }
 
     struct CheckReport: ResponseEncodable { var results: [ProbeResult] }
 

@@ -47,6 +47,9 @@ public struct MonitorRuntime: Sendable {
         store = try MonitorStore(path: config.storePath)
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
+        registry = PrometheusCollectorRegistry()
+        let metricsFactory = PrometheusMetricsFactory(registry: registry)
+        let pager = PagerHealth(factory: metricsFactory)
         outbox = AlertOutbox(store: store, signal: signal)
         sender = AlertSender(
             store: store,
@@ -56,9 +59,9 @@ public struct MonitorRuntime: Sendable {
             retryBase: config.retryBase,
             retryMax: config.retryMax,
             logger: logger,
-            console: console
+            console: console,
+            pager: pager
         )
-        registry = PrometheusCollectorRegistry()
         let responder = try makeResponder(
             ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
         )
@@ -68,7 +71,8 @@ public struct MonitorRuntime: Sendable {
             transport: engine,
             outbox: outbox,
             responder: responder,
-            metrics: MonitorMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            metrics: MonitorMetrics(factory: metricsFactory),
+            pager: pager,
             logger: logger
         )
     }

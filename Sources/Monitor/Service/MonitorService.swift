@@ -16,6 +16,8 @@ public final class MonitorService: Service {
     let transport: any HTTPTransport
     let responder: any IncidentResponder
     let metrics: MonitorMetrics
+    /// Whether alerts reach Discord, as the sender reports it (shown by `/healthz` and the status).
+    public let pager: PagerHealth
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
@@ -40,6 +42,7 @@ public final class MonitorService: Service {
         outbox: AlertOutbox,
         responder: any IncidentResponder = NoIncidentResponder(),
         metrics: MonitorMetrics = MonitorMetrics(),
+        pager: PagerHealth = PagerHealth(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
         clock: any Clock<Duration> = ContinuousClock()
@@ -51,6 +54,7 @@ public final class MonitorService: Service {
         self.outbox = outbox
         self.responder = responder
         self.metrics = metrics
+        self.pager = pager
         self.logger = logger
         self.now = now
         self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
@@ -288,13 +292,15 @@ public final class MonitorService: Service {
                 )
             )
         }
-        return StatusReport(generatedAt: at, properties: properties)
+        return StatusReport(generatedAt: at, pager: pager.report, properties: properties)
     }
 }
 
 /// `GET /v1/status`. Never contains a secret (no webhook URL, no token).
 public struct StatusReport: Sendable, Codable {
     public var generatedAt: Date
+    /// Whether alerts and pages reach Discord (`state` `ok` or `broken`, with the error and how to fix it).
+    public var pager: PagerHealth.Report
     public var properties: [PropertyStatus]
 
     public struct PropertyStatus: Sendable, Codable {
@@ -320,6 +326,6 @@ public struct StatusReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
-        case properties
+        case pager, properties
     }
 }
