@@ -14,7 +14,7 @@ struct ZumikMonitorCommand: AsyncParsableCommand {
         commandName: "zumik-monitor",
         abstract: "Probe web properties, debounce failures and alert Discord on every state change.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Validate.self, Tools.self]
+        subcommands: [Run.self, Check.self, Validate.self, Tools.self, Outbox.self]
     )
 }
 

@@ -124,7 +124,7 @@ struct PageDeliveryTests {
     }
 
     @Test(
-        "a dead webhook (404) shows in the metrics, /healthz and the status of the real monitor",
+        "a dead webhook (404) shows in the metrics, /healthz and the status; once fixed, `outbox retry` re-sends",
         .enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests")
     )
     func deadWebhookIsLoud() async throws {
@@ -132,7 +132,8 @@ struct PageDeliveryTests {
         let api = try FlakyProperty()
         defer { api.server.stop() }
         api.set(500)
-        let discord = try FakeDiscord(script: Array(repeating: .status(404), count: 50))
+        // Dead for the one DOWN alert, then fixed (the stand-in answers 204 once its script is spent).
+        let discord = try FakeDiscord(script: [.status(404)])
         defer { discord.stop() }
         let controlPort = try LoopbackServer.freePort()
         let configPath = dir.url.appendingPathComponent("monitor.yaml").path
@@ -170,5 +171,17 @@ struct PageDeliveryTests {
         #expect(metrics.contains("zumik_monitor_pager_broken 1"), "\(metrics)")
         #expect(metrics.contains(#"zumik_monitor_alerts_parked_total{kind="transition"} 1"#), "\(metrics)")
         #expect(monitor.logText.contains("outbox retry"))
+
+        // The operator lists what was parked and re-sends it through the running monitor.
+        let (listed, listing) = try CommandLineTests.run(["outbox", "list", "--config", configPath])
+        #expect(listed == 0 && listing.contains("parked") && listing.contains("api is DOWN"), "\(listing)")
+        let (retried, retry) = try CommandLineTests.run(["outbox", "retry", "--config", configPath])
+        #expect(retried == 0 && retry.contains("running monitor"), "\(retry)")
+        #expect(await discord.waitUntil { $0.contains { $0.reply == "204" } }, "log:\n\(monitor.logText)")
+        let store = try MonitorStore(path: dir.url.appendingPathComponent("state.sqlite").path)
+        #expect(try store.allOutbox().allSatisfy { $0.deliveredAt != nil && $0.failedAt == nil })
+        #expect(try await RawHTTP.get(port: controlPort, "/healthz").status == 200)
+        let after = try await RawHTTP.get(port: controlPort, "/metrics").text
+        #expect(after.contains("zumik_monitor_pager_broken 0"), "\(after)")
     }
 }

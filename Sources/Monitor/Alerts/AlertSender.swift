@@ -136,7 +136,11 @@ public final class AlertSender: Service {
                 if (200..<300).contains(status) {
                     try await store.markDelivered(row.id, at: now())
                     pager.delivered()
-                    logger.debug("alert delivered", metadata: meta)
+                    if row.kind == Self.pageKind {
+                        logger.notice("page delivered to the on-call human", metadata: meta)
+                    } else {
+                        logger.debug("alert delivered", metadata: meta)
+                    }
                     return .delivered
                 }
                 if status == 429 {
@@ -215,6 +219,7 @@ public final class AlertSender: Service {
             pager.deliveredMinimal()
             pager.delivered()
             logger.warning("Discord refused the page; delivered its minimal form instead", metadata: meta)
+            logger.notice("page delivered to the on-call human", metadata: meta)
             return .delivered
         case .some(let status) where (400..<500).contains(status) && status != 429:
             return nil

@@ -12,6 +12,8 @@ public import Prometheus
 /// - `GET /v1/status`: every property's state, last probe timings, open incident;
 /// - `POST /v1/check`: run a cycle now, answer its results;
 /// - `POST /v1/properties/{name}/silence` with `{"until": "<ISO 8601>"}`, `DELETE` to unsilence;
+/// - `POST /v1/outbox/retry` with optional `{"ids": [N, …]}`: queue parked messages again (all without ids)
+///   and wake the sender; answers `{"requeued": [N, …]}`;
 /// - `GET /metrics`: Prometheus text.
 ///
 /// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time).
@@ -62,6 +64,19 @@ public enum ControlAPI {
             await monitor.unsilence(name)
             return SilenceReply(name: name, silencedUntil: nil)
         }
+        guarded.post("/v1/outbox/retry") { request, context in
+            var ids: [Int64]?
+            if request.headers[.contentLength].map({ $0 != "0" }) ?? false {
+                do {
+                    ids = try await request.decode(as: RetryRequest.self, context: context).ids
+                } catch {
+                    throw HTTPError(.badRequest, message: "body must be empty or {\"ids\": [outbox row ids]}")
+                }
+            }
+            let requeued = try await monitor.store.requeueFailed(ids, now: Date())
+            monitor.outbox.wake()
+            return RetryReply(requeued: requeued)
+        }
         guarded.get("/metrics") { _, _ in
             Response(
                 status: .ok,
@@ -100,6 +115,10 @@ public enum ControlAPI {
     struct CheckReport: ResponseEncodable { var results: [ProbeResult] }
 
     struct SilenceRequest: Decodable { var until: String }
+
+    struct RetryRequest: Decodable { var ids: [Int64]? }
+
+    struct RetryReply: ResponseEncodable { var requeued: [Int64] }
 
     struct SilenceReply: ResponseEncodable {
         var name: String

@@ -81,4 +81,7 @@ public protocol MonitorStorage: Sendable {
     func scheduleRetry(_ id: Int64, at: Date, error: String) async throws
     /// Parks a row the receiver refused: kept, never retried.
     func markFailed(_ id: Int64, at: Date, error: String) async throws
+    /// Queues parked rows again, due at `now` in their original order (`ids` nil: every parked row; ids of
+    /// rows that are not parked are ignored). Returns the ids requeued, in one transaction.
+    func requeueFailed(_ ids: [Int64]?, now: Date) async throws -> [Int64]
 }

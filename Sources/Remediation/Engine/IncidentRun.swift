@@ -309,7 +309,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             return .alreadyPaged
         }
         entries.append(entry)
-        logger.notice("paged the on-call human", metadata: ["remediation.reason": "\(why)"])
+        // Queued, not yet delivered: the sender logs "page delivered to the on-call human" when Discord took it.
+        logger.notice("page queued for the on-call human", metadata: ["remediation.reason": "\(why)"])
         return .paged(reason: why)
     }
 

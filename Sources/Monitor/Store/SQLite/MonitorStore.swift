@@ -298,6 +298,10 @@ public final class MonitorStore: MonitorStorage {
         try writeNow { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
     }
 
+    public func requeueFailed(_ ids: [Int64]?, now: Date) throws -> [Int64] {
+        try writeNow { db in try OutboxRepository.requeueFailed(db, ids, now: now) }
+    }
+
     /// Queues the alert for a transition (outbox kind `transition`) and returns its row id.
     private static func announce(
         _ db: Database,

@@ -79,6 +79,18 @@ enum OutboxRepository {
         )
     }
 
+    static func requeueFailed(_ db: Database, _ ids: [Int64]?, now: Date) throws -> [Int64] {
+        let parked = try Int64.fetchAll(db, sql: "SELECT id FROM outbox WHERE failed_at IS NOT NULL ORDER BY id")
+        let chosen = ids.map { wanted in parked.filter(Set(wanted).contains) } ?? parked
+        for id in chosen {
+            try db.execute(
+                sql: "UPDATE outbox SET failed_at = NULL, next_attempt_at = ? WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id]
+            )
+        }
+        return chosen
+    }
+
     static func markFailed(_ db: Database, _ id: Int64, at: Date, error: String) throws {
         try db.execute(
             sql: "UPDATE outbox SET failed_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
