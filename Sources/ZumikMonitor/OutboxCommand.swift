@@ -40,13 +40,7 @@ extension ZumikMonitorCommand {
                         row.createdAt.formatted(.iso8601), oneLine(row.lastError ?? "-", 60), oneLine(text, 80),
                     ]
                 }
-                let all = [header] + lines
-                let widths = (0..<header.count - 1).map { i in all.map { $0[i].count }.max() ?? 0 }
-                return all.map { line in
-                    line.indices.map { i in
-                        i < widths.count ? line[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) : line[i]
-                    }.joined(separator: "  ")
-                }.joined(separator: "\n")
+                return textTable(header: header, rows: lines)
             }
 
             static func oneLine(_ text: String, _ limit: Int) -> String {

@@ -122,13 +122,7 @@ extension ZumikMonitorCommand {
                     r.reasons.joined(separator: "; "),
                 ]
             }
-            let all = [header] + rows
-            let widths = (0..<header.count - 1).map { i in all.map { $0[i].count }.max() ?? 0 }
-            return all.map { row in
-                (0..<row.count).map { i in
-                    i < widths.count ? row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) : row[i]
-                }.joined(separator: "  ")
-            }.joined(separator: "\n")
+            return textTable(header: header, rows: rows)
         }
     }
 
