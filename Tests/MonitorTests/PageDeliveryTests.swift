@@ -184,4 +184,41 @@ struct PageDeliveryTests {
         let after = try await RawHTTP.get(port: controlPort, "/metrics").text
         #expect(after.contains("zumik_monitor_pager_broken 0"), "\(after)")
     }
+
+    @Test("under Discord's rate limit (429 with retry_after) the page arrives before the narration queued ahead")
+    func pageGoesAheadOfNarration() async throws {
+        let store = try await TestJournal()
+        defer { store.remove() }
+        let discord = try FakeDiscord()
+        defer { discord.stop() }
+        let sender = sender(store.store, discord)
+        try await sender.deliverDue()  // the DOWN alert that opened the incident
+        for n in 0..<40 {
+            try await store.journal.append(
+                RemediationJournalEntry(incidentID: store.incidentID, at: Date(), kind: .violation, reason: "n\(n)"),
+                notice: RemediationNotice(
+                    incidentID: store.incidentID,
+                    property: testIncident.property,
+                    content: "⛔ refused call \(n)"
+                )
+            )
+        }
+        // Discord rate-limits the first notice; while the sender waits, the page is queued.
+        discord.script([.rateLimited(retryAfter: 0.2)])
+        try await sender.deliverDue()
+        _ = try await store.journal.page(
+            RemediationJournalEntry(incidentID: store.incidentID, at: Date(), kind: .paged, reason: "exhausted"),
+            notice: RemediationNotice(
+                incidentID: store.incidentID,
+                property: testIncident.property,
+                content: "<@123456789012345678> 🚨 page",
+                mentionUserID: "123456789012345678"
+            )
+        )
+        try await Task.sleep(for: .milliseconds(250))
+        try await sender.deliverDue()
+        let delivered = discord.delivered.dropFirst().compactMap { $0.json?["content"] as? String }
+        #expect(delivered.count == 41)
+        #expect(delivered.first == "<@123456789012345678> 🚨 page", "\(delivered.prefix(3))")
+    }
 }

@@ -178,6 +178,33 @@ struct PlainMessage: OutboxMessage {
     }
 
     @Test(arguments: StorageBackend.allCases)
+    func pagesAndTransitionsGoAheadOfNarration(_ backend: StorageBackend) async throws {
+        let (storage, keep) = try backend.make()
+        let narration = try await storage.enqueue(
+            PlainMessage(text: "n"),
+            kind: "remediation",
+            incidentID: nil,
+            now: t0
+        )
+        let incident = try await openIncident(storage)
+        _ = try await storage.pageOnce(
+            incidentID: incident.id,
+            kind: "remediation.paged",
+            payload: .object([:]),
+            at: t0 + 2,
+            page: PlainMessage(text: "<@42> help")
+        )
+        let due = try await storage.dueOutbox(now: t0 + 10, limit: 20)
+        #expect(due.map(\.payload) == ["api healthy→down", "<@42> help", "n"])
+        // Narration waiting for a retry holds back only narration.
+        try await storage.scheduleRetry(narration, at: t0 + 60, error: "429 rate limited")
+        #expect(
+            try await storage.dueOutbox(now: t0 + 10, limit: 20).map(\.payload) == ["api healthy→down", "<@42> help"]
+        )
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test(arguments: StorageBackend.allCases)
     func parkedRowsCanBeQueuedAgain(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         var ids: [Int64] = []

@@ -26,7 +26,8 @@ public struct AlertOutbox: Sendable {
     public func wake() { signal.signal() }
 }
 
-/// Drains the outbox to Discord (or to the console when no webhook URL is set), oldest first.
+/// Drains the outbox to Discord (or to the console when no webhook URL is set): pages and transition alerts
+/// first, then narration (remediation notices), each oldest first.
 ///
 /// - 2xx: marked delivered immediately (the only window for a duplicate is between Discord's 2xx and that
 ///   commit);
