@@ -221,4 +221,32 @@ struct PageDeliveryTests {
         #expect(delivered.count == 41)
         #expect(delivered.first == "<@123456789012345678> 🚨 page", "\(delivered.prefix(3))")
     }
+
+    @Test("40 tool calls in one model reply yield at most one notice about refused calls")
+    func oneRefusalNoticePerReply() async throws {
+        let world = FakeWorld(healingAction: nil)
+        let calls = (0..<40).map { n in
+            FakeOpenAI.Call(name: "inspect_api_core", arguments: #"{"reason":"look \#(n)"}"#)
+        }
+        let model = FakeOpenAI(script: [.toolCalls(calls)])
+        let store = try await TestJournal()
+        defer { store.remove() }
+        _ = try await world.serveAgent { agentURL in
+            try await model.serve { modelURL in
+                await makeEngine(
+                    agentURL: agentURL,
+                    modelURL: modelURL,
+                    journal: store.journal,
+                    world: world,
+                    clock: ImmediateClock()
+                )
+                .respond(to: testIncident)
+            }
+        }
+        let violations = try await store.journal.entries(for: testIncident.id).filter { $0.kind == .violation }
+        #expect(violations.count == 39)  // every refused call is journaled and costs a round
+        let refusalNotices = try store.notices().filter { $0.content.hasPrefix("⛔") }
+        #expect(refusalNotices.count == 1, "\(refusalNotices.map(\.content))")
+        #expect(refusalNotices.first?.content.contains("39 of the model's calls") == true)
+    }
 }

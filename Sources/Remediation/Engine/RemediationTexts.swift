@@ -67,9 +67,14 @@ enum RemediationTexts {
 
     static func roundsLeft(_ left: Int, of max: Int) -> String { " \(left) of \(max) rounds left." }
 
-    static func refusedMove(_ why: String, spent: Int, maxRounds: Int) -> String {
-        "⛔ Refused the model's move: \(clip(why, 300)). Nothing ran; it counts against the budget "
-            + "(\(spent)/\(maxRounds))."
+    /// One notice for every call refused in one model reply (`count` of them, the first one's reason shown).
+    static func refusedMoves(_ why: String, count: Int, spent: Int, maxRounds: Int) -> String {
+        if count == 1 {
+            return "⛔ Refused the model's move: \(clip(why, 300)). Nothing ran; it counts against the budget "
+                + "(\(spent)/\(maxRounds))."
+        }
+        return "⛔ Refused \(count) of the model's calls in one reply (the first: \(clip(why, 300))). Nothing ran; "
+            + "each counts against the budget (\(spent)/\(maxRounds))."
     }
 
     static func page(_ incident: RemediationIncident, why: String, tried: [String], mention: String?) -> String {
