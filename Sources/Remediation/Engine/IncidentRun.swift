@@ -57,6 +57,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
     }
 
     private mutating func drive(waited: Bool) async throws -> RemediationOutcome {
+        guard policy.maxRounds > 0 else { return try await page(RemediationTexts.observeOnly) }
         let resumed = !entries.isEmpty
         let plannedPath: RemediationPath =
             engine.model == nil || entries.contains { $0.kind == .modelFailed } ? .ladder : .model

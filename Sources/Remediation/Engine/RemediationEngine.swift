@@ -60,7 +60,8 @@ public enum RemediationOutcome: Sendable, Hashable {
 /// Limits and settings of the engine (config `remediation.*`, env `MAX_REMEDIATION_ROUNDS`,
 /// `DISCORD_ALERT_USER_ID`).
 public struct RemediationPolicy: Sendable {
-    /// Remediation rounds per incident; leash violations spend rounds too. Default 3.
+    /// Remediation rounds per incident; leash violations spend rounds too. Default 3; 0 is observe-only: alert
+    /// and page, never act (no agent call, no model call).
     public var maxRounds: Int
     /// Hard cap on model calls per incident, so diagnostics cannot loop. Default 10.
     public var maxModelTurns: Int
@@ -78,7 +79,7 @@ public struct RemediationPolicy: Sendable {
         toolOutputBudget: Int = 4096,
         alertUserID: String? = nil
     ) {
-        self.maxRounds = max(1, maxRounds)
+        self.maxRounds = max(0, maxRounds)
         self.maxModelTurns = max(1, maxModelTurns)
         self.settle = settle
         self.toolOutputBudget = max(256, toolOutputBudget)

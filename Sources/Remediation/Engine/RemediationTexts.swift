@@ -94,6 +94,8 @@ enum RemediationTexts {
         "the ops-agent on `\(host)` became unreachable (\(message))"
     }
 
+    static let observeOnly = "remediation is off (MAX_REMEDIATION_ROUNDS=0): nothing was tried"
+
     static func exhausted(maxRounds: Int) -> String {
         "automation exhausted: \(maxRounds) rounds used without recovery"
     }
