@@ -25,6 +25,8 @@ public final class MonitorService: Service {
 
     private struct Schedule {
         var nextDue: [String: Date] = [:]
+        /// Properties whose probe is running: not started again until it is recorded.
+        var probing: Set<String> = []
         var responding: Set<IncidentID> = []
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
@@ -86,26 +88,42 @@ public final class MonitorService: Service {
         }
     }
 
+    /// Each property on its own: a due property's probe runs in its own child task and is recorded (and
+    /// alerted) as soon as it ends, so a slow or hung probe never delays another property's probe,
+    /// confirmation or alert. The engine's in-flight cap is shared first come, first served.
     private func loop() async {
-        while !Task.isCancelled {
-            let start = now()
-            await endExpiredSilences(now: start)
-            let due = duePropertiesAndReschedule(now: start)
-            if !due.isEmpty { _ = await probeAndRecord(due) }
-            let next = schedule.withLock { $0.nextDue.values.min() } ?? start.addingTimeInterval(1)
-            let wait = min(max(next.timeIntervalSince(now()), 0.001), 1)
-            await wake.wait(timeout: .milliseconds(Int64(wait * 1000)), clock: clock)
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let start = now()
+                await endExpiredSilences(now: start)
+                for property in duePropertiesAndReschedule(now: start) {
+                    group.addTask {
+                        let result = await self.prober.probe(property.target, now: self.now)
+                        await self.record(result, property: property)
+                        self.schedule.withLock { _ = $0.probing.remove(property.name) }
+                        self.wake.signal()
+                    }
+                }
+                let next = schedule.withLock { s in
+                    s.nextDue.filter { !s.probing.contains($0.key) }.values.min()
+                }
+                let wait = min(max((next ?? start.addingTimeInterval(1)).timeIntervalSince(now()), 0.001), 1)
+                await wake.wait(timeout: .milliseconds(Int64(wait * 1000)), clock: clock)
+            }
+            group.cancelAll()
         }
     }
 
-    /// Properties due at `now`; each gets its next regular due time (a confirmation may pull it earlier).
+    /// Properties due at `now` and not being probed; each is marked in flight and gets its next regular due
+    /// time (a confirmation may pull it earlier).
     private func duePropertiesAndReschedule(now: Date) -> [PropertyConfig] {
         schedule.withLock { s in
             var due: [PropertyConfig] = []
-            for property in config.properties {
+            for property in config.properties where !s.probing.contains(property.name) {
                 let next = s.nextDue[property.name] ?? now
                 if next <= now {
                     due.append(property)
+                    s.probing.insert(property.name)
                     s.nextDue[property.name] = now.addingTimeInterval(config.interval.timeInterval)
                 }
             }
