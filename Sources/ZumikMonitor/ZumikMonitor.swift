@@ -26,14 +26,29 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Log line format: logfmt or json.")
     var logFormat: LogFormat = .logfmt
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning (or warn), error, critical.")
+    var logLevel: LogLevel = .init(.info)
 
     func bootstrap() -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LineLogHandler.bootstrap(format: logFormat == .json ? .json : .logfmt, level: level)
+        LineLogHandler.bootstrap(format: logFormat == .json ? .json : .logfmt, level: logLevel.level)
         return Logger(label: "zumik-monitor")
     }
+}
+
+/// A `--log-level` value: swift-log's level names, and `warn` for `warning`; anything else is refused.
+struct LogLevel: ExpressibleByArgument {
+    let level: Logger.Level
+
+    init(_ level: Logger.Level) { self.level = level }
+
+    init?(argument: String) {
+        let name = argument.lowercased()
+        guard let level = name == "warn" ? .warning : Logger.Level(rawValue: name) else { return nil }
+        self.level = level
+    }
+
+    static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) + ["warn"] }
+    var defaultValueDescription: String { level.rawValue }
 }
 
 func loadConfig(_ path: String) throws -> MonitorConfig {
@@ -82,6 +97,7 @@ extension ZumikMonitorCommand {
             try await runtime.run { port in
                 logger.info("control API listening", metadata: ["control.port": .stringConvertible(port)])
             }
+            logger.notice("stopped")
         }
     }
 

@@ -43,6 +43,12 @@ public struct AlertOutbox: Sendable {
 public final class AlertSender: Service {
     public typealias ConsoleSink = @Sendable (String) -> Void
 
+    /// The console sink: one unbuffered write(2) to standard output per alert, so under systemd or Docker
+    /// (stdout not a terminal) the line is out when the outbox marks the alert delivered.
+    public static let standardOutput: ConsoleSink = { text in
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
+
     let store: any MonitorStorage
     let transport: any HTTPTransport
     let webhookURL: Secret?
@@ -64,7 +70,7 @@ public final class AlertSender: Service {
         retryBase: Duration = .seconds(1),
         retryMax: Duration = .seconds(300),
         logger: Logger,
-        console: @escaping ConsoleSink = { print($0) },
+        console: @escaping ConsoleSink = AlertSender.standardOutput,
         clock: any Clock<Duration> = ContinuousClock(),
         pager: PagerHealth = PagerHealth()
     ) {
@@ -137,10 +143,9 @@ public final class AlertSender: Service {
                 if (200..<300).contains(status) {
                     try await store.markDelivered(row.id, at: now())
                     pager.delivered()
+                    logger.debug("alert delivered", metadata: meta)
                     if row.kind == Self.pageKind {
                         logger.notice("page delivered to the on-call human", metadata: meta)
-                    } else {
-                        logger.debug("alert delivered", metadata: meta)
                     }
                     return .delivered
                 }
@@ -170,7 +175,7 @@ public final class AlertSender: Service {
                 if row.kind == Self.pageKind || [401, 403, 404].contains(status) {
                     pager.broken(Self.brokenAdvice(status: status, detail: detail), at: now())
                     meta["fix"] = "\(Self.fixHint)"
-                    logger.error("the pager is broken: Discord refused delivery; parked as failed", metadata: meta)
+                    logger.error("Discord refused the alert; the pager is broken; parked as failed", metadata: meta)
                 } else {
                     logger.error("Discord refused the alert; parked as failed", metadata: meta)
                 }

@@ -30,7 +30,7 @@ public struct MonitorRuntime: Sendable {
         config: MonitorConfig,
         logger: Logger,
         responder: any IncidentResponder = NoIncidentResponder(),
-        console: @escaping AlertSender.ConsoleSink = { print($0) }
+        console: @escaping AlertSender.ConsoleSink = AlertSender.standardOutput
     ) throws {
         try self.init(config: config, logger: logger, makeResponder: { _ in responder }, console: console)
     }
@@ -40,7 +40,7 @@ public struct MonitorRuntime: Sendable {
         config: MonitorConfig,
         logger: Logger,
         makeResponder: (ResponderEnvironment) throws -> any IncidentResponder,
-        console: @escaping AlertSender.ConsoleSink = { print($0) }
+        console: @escaping AlertSender.ConsoleSink = AlertSender.standardOutput
     ) throws {
         try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
         self.logger = logger

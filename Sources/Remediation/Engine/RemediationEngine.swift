@@ -57,6 +57,19 @@ public enum RemediationOutcome: Sendable, Hashable {
     case abandoned(String)
 }
 
+extension RemediationOutcome: CustomStringConvertible {
+    /// Plain text, as logs show it (`healed (ladder path, 1 round(s))`), never Swift's debug form.
+    public var description: String {
+        switch self {
+        case .healed(let path, let rounds): "healed (\(path.rawValue) path, \(rounds) round(s))"
+        case .recoveredWithoutAction: "recovered without action"
+        case .paged(let reason): "paged: \(reason)"
+        case .alreadyPaged: "already paged"
+        case .abandoned(let why): "abandoned: \(why)"
+        }
+    }
+}
+
 /// Limits and settings of the engine (config `remediation.*`, env `MAX_REMEDIATION_ROUNDS`,
 /// `DISCORD_ALERT_USER_ID`).
 public struct RemediationPolicy: Sendable {
