@@ -14,7 +14,7 @@ struct ZumikMonitorCommand: AsyncParsableCommand {
         commandName: "zumik-monitor",
         abstract: "Probe web properties, debounce failures and alert Discord on every state change.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Validate.self, Tools.self]
+        subcommands: [Run.self, Check.self, Validate.self, Tools.self, Outbox.self]
     )
 }
 
@@ -26,14 +26,29 @@ struct LoggingOptions: ParsableArguments {
     @Option(help: "Log line format: logfmt or json.")
     var logFormat: LogFormat = .logfmt
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
-    var logLevel: String = "info"
+    @Option(help: "Log level: trace, debug, info, notice, warning (or warn), error, critical.")
+    var logLevel: LogLevel = .init(.info)
 
     func bootstrap() -> Logger {
-        let level = Logger.Level(rawValue: logLevel) ?? .info
-        LineLogHandler.bootstrap(format: logFormat == .json ? .json : .logfmt, level: level)
+        LineLogHandler.bootstrap(format: logFormat == .json ? .json : .logfmt, level: logLevel.level)
         return Logger(label: "zumik-monitor")
     }
+}
+
+/// A `--log-level` value: swift-log's level names, and `warn` for `warning`; anything else is refused.
+struct LogLevel: ExpressibleByArgument {
+    let level: Logger.Level
+
+    init(_ level: Logger.Level) { self.level = level }
+
+    init?(argument: String) {
+        let name = argument.lowercased()
+        guard let level = name == "warn" ? .warning : Logger.Level(rawValue: name) else { return nil }
+        self.level = level
+    }
+
+    static var allValueStrings: [String] { Logger.Level.allCases.map(\.rawValue) + ["warn"] }
+    var defaultValueDescription: String { level.rawValue }
 }
 
 func loadConfig(_ path: String) throws -> MonitorConfig {
@@ -82,6 +97,7 @@ extension ZumikMonitorCommand {
             try await runtime.run { port in
                 logger.info("control API listening", metadata: ["control.port": .stringConvertible(port)])
             }
+            logger.notice("stopped")
         }
     }
 
@@ -122,13 +138,7 @@ extension ZumikMonitorCommand {
                     r.reasons.joined(separator: "; "),
                 ]
             }
-            let all = [header] + rows
-            let widths = (0..<header.count - 1).map { i in all.map { $0[i].count }.max() ?? 0 }
-            return all.map { row in
-                (0..<row.count).map { i in
-                    i < widths.count ? row[i].padding(toLength: widths[i], withPad: " ", startingAt: 0) : row[i]
-                }.joined(separator: "  ")
-            }.joined(separator: "\n")
+            return textTable(header: header, rows: rows)
         }
     }
 

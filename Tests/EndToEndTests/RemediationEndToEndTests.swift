@@ -93,8 +93,12 @@ struct RemediationEndToEndTests {
             #expect(fake.received.count == 3)
             // The agent's audit log: no action was even requested.
             #expect(try agent.auditRecords().isEmpty)
+            // The page goes ahead of narration, so the refusal notices may still be on their way.
+            let refused = await discord.waitUntil(timeout: .seconds(30)) {
+                EndToEnd.contents($0).filter { $0.contains("Refused the model") }.count >= 3
+            }
             let refusals = EndToEnd.contents(discord.records).filter { $0.contains("Refused the model") }
-            #expect(refusals.count == 3)
+            #expect(refused && refusals.count == 3)
         }
     }
 

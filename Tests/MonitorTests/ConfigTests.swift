@@ -169,6 +169,7 @@ import Testing
         let e = errors(yaml)
         #expect(e.count == 1)
         #expect(e.first?.contains("properties[0].url") == true)
+        #expect(e.first?.contains("hunter2") == false, "\(e)")
     }
 
     @Test func secretsComeFromEnvironmentAndAreNeverEchoed() throws {

@@ -159,7 +159,8 @@ struct RemediationClientTests {
         #expect(RemediationTools.reason(fromArguments: #"{"reason":" fix it "}"#) == .success("fix it"))
         let long = String(repeating: "x", count: 900)
         #expect(
-            RemediationTools.reason(fromArguments: "{\"reason\":\"\(long)\"}") == .success(String(long.prefix(500)))
+            RemediationTools.reason(fromArguments: "{\"reason\":\"\(long)\"}")
+                == .success(String(long.prefix(499)) + "…")
         )
         let bads: [String] = [
             "", "{", "[]", "\"reason\"", #"{"reason":1}"#, #"{"reason":""}"#, #"{"why":"x"}"#,

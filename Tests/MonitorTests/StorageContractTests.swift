@@ -176,4 +176,50 @@ struct PlainMessage: OutboxMessage {
         #expect(rows[1].failedAt == t0 + 32 && rows[1].lastError == "HTTP 400")
         withExtendedLifetime(keep) {}
     }
+
+    @Test(arguments: StorageBackend.allCases)
+    func pagesAndTransitionsGoAheadOfNarration(_ backend: StorageBackend) async throws {
+        let (storage, keep) = try backend.make()
+        let narration = try await storage.enqueue(
+            PlainMessage(text: "n"),
+            kind: "remediation",
+            incidentID: nil,
+            now: t0
+        )
+        let incident = try await openIncident(storage)
+        _ = try await storage.pageOnce(
+            incidentID: incident.id,
+            kind: "remediation.paged",
+            payload: .object([:]),
+            at: t0 + 2,
+            page: PlainMessage(text: "<@42> help")
+        )
+        let due = try await storage.dueOutbox(now: t0 + 10, limit: 20)
+        #expect(due.map(\.payload) == ["api healthy→down", "<@42> help", "n"])
+        // Narration waiting for a retry holds back only narration.
+        try await storage.scheduleRetry(narration, at: t0 + 60, error: "429 rate limited")
+        #expect(
+            try await storage.dueOutbox(now: t0 + 10, limit: 20).map(\.payload) == ["api healthy→down", "<@42> help"]
+        )
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test(arguments: StorageBackend.allCases)
+    func parkedRowsCanBeQueuedAgain(_ backend: StorageBackend) async throws {
+        let (storage, keep) = try backend.make()
+        var ids: [Int64] = []
+        for text in ["one", "two", "three"] {
+            ids.append(try await storage.enqueue(PlainMessage(text: text), kind: "test", incidentID: nil, now: t0))
+        }
+        try await storage.markDelivered(ids[0], at: t0 + 1)
+        try await storage.markFailed(ids[1], at: t0 + 2, error: "HTTP 404")
+        try await storage.markFailed(ids[2], at: t0 + 3, error: "HTTP 404")
+        #expect(try await storage.requeueFailed([ids[0], ids[2]], now: t0 + 10) == [ids[2]])
+        #expect(try await storage.dueOutbox(now: t0 + 10, limit: 20).map(\.id) == [ids[2]])
+        #expect(try await storage.requeueFailed(nil, now: t0 + 20) == [ids[1]])
+        #expect(try await storage.dueOutbox(now: t0 + 20, limit: 20).map(\.id) == [ids[1], ids[2]])
+        #expect(try await storage.requeueFailed(nil, now: t0 + 30).isEmpty)
+        #expect(try await storage.allOutbox().allSatisfy { $0.failedAt == nil })
+        withExtendedLifetime(keep) {}
+    }
 }

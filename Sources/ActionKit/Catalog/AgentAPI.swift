@@ -89,8 +89,10 @@ public enum AgentAPI {
 
     /// Body of `POST /v1/actions/{id}/run` (optional).
     public struct RunRequest: Sendable, Hashable, Codable {
-        /// At most 500 characters; logged and audited, never executed.
+        /// At most ``maxReasonScalars`` Unicode scalars; logged and audited, never executed.
         public var reason: String?
+        /// The reason's limit, in Unicode scalars: the agent refuses more, the monitor cuts to it.
+        public static let maxReasonScalars = 500
         /// At most 64 characters.
         public var incident: String?
 

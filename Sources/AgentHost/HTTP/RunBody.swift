@@ -12,7 +12,7 @@ struct RunBody: Sendable {
     var reason: String?
     var incident: String?
 
-    static let maxReason = 500
+    static let maxReason = AgentAPI.RunRequest.maxReasonScalars
     static let maxIncident = 64
 
     static func parse(_ request: Request, maxBytes: Int) async throws -> RunBody {

@@ -57,7 +57,7 @@ public enum AlertFormatter {
         }
         let embed = DiscordMessage.Embed(
             title: title,
-            description: DiscordMessage.clip(result.url, 1024),
+            description: DiscordText.cut(result.url, to: 1024),
             url: nil,
             color: color(t.to),
             timestamp: event.at,

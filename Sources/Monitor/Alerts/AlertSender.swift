@@ -26,17 +26,28 @@ public struct AlertOutbox: Sendable {
     public func wake() { signal.signal() }
 }
 
-/// Drains the outbox to Discord (or to the console when no webhook URL is set), oldest first.
+/// Drains the outbox to Discord (or to the console when no webhook URL is set): pages and transition alerts
+/// first, then narration (remediation notices), each oldest first.
 ///
 /// - 2xx: marked delivered immediately (the only window for a duplicate is between Discord's 2xx and that
 ///   commit);
 /// - 429: waits `retry_after` (JSON body, seconds, float) or the `Retry-After` header, then retries;
 /// - 5xx and network errors: exponential backoff from `retryBase` up to `retryMax`, retried forever;
-/// - any other 4xx: logged and parked as failed (kept in the table, never deleted).
+/// - any other 4xx: logged and parked as failed (kept in the table, never deleted; `zumik-monitor outbox
+///   retry` queues it again). A refused page is first re-sent at once in its minimal form
+///   (``DiscordMessage/minimalPage(userID:property:incidentID:)``), which Discord cannot refuse for its
+///   text; when that fails too, or Discord refuses with 401/403/404 (the webhook is gone), the pager is
+///   reported broken (``PagerHealth``) and an error line says how to fix it.
 ///
 /// A row waiting for a retry holds back the rows after it, so Discord shows transitions in order.
 public final class AlertSender: Service {
     public typealias ConsoleSink = @Sendable (String) -> Void
+
+    /// The console sink: one unbuffered write(2) to standard output per alert, so under systemd or Docker
+    /// (stdout not a terminal) the line is out when the outbox marks the alert delivered.
+    public static let standardOutput: ConsoleSink = { text in
+        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    }
 
     let store: any MonitorStorage
     let transport: any HTTPTransport
@@ -47,6 +58,8 @@ public final class AlertSender: Service {
     let logger: Logger
     let console: ConsoleSink
     let clock: any Clock<Duration>
+    /// What the sender saw last: shown by `/healthz`, the status report and the metrics.
+    public let pager: PagerHealth
 
     /// - Parameter clock: what the sender sleeps on between passes (tests may pass their own).
     public init(
@@ -57,10 +70,12 @@ public final class AlertSender: Service {
         retryBase: Duration = .seconds(1),
         retryMax: Duration = .seconds(300),
         logger: Logger,
-        console: @escaping ConsoleSink = { print($0) },
-        clock: any Clock<Duration> = ContinuousClock()
+        console: @escaping ConsoleSink = AlertSender.standardOutput,
+        clock: any Clock<Duration> = ContinuousClock(),
+        pager: PagerHealth = PagerHealth()
     ) {
         self.clock = clock
+        self.pager = pager
         self.store = store
         self.transport = transport
         self.webhookURL = webhookURL
@@ -121,22 +136,17 @@ public final class AlertSender: Service {
                 return .retryLater
             }
         }
-        let result = await transport.send(
-            HTTPRequest(
-                method: "POST",
-                url: webhookURL.value,
-                headers: [(name: "Content-Type", value: "application/json")],
-                body: Array(row.payload.utf8),
-                timeout: .seconds(15),
-                maxResponseBytes: 64 * 1024
-            )
-        )
+        let result = await post(Array(row.payload.utf8), to: webhookURL)
         do {
             if let status = result.status, result.error == nil || (200..<300).contains(status) {
                 meta["http.status"] = .stringConvertible(status)
                 if (200..<300).contains(status) {
                     try await store.markDelivered(row.id, at: now())
+                    pager.delivered()
                     logger.debug("alert delivered", metadata: meta)
+                    if row.kind == Self.pageKind {
+                        logger.notice("page delivered to the on-call human", metadata: meta)
+                    }
                     return .delivered
                 }
                 if status == 429 {
@@ -154,9 +164,21 @@ public final class AlertSender: Service {
                     return .retryLater
                 }
                 let detail = String(result.bodyText.prefix(300))
-                try await store.markFailed(row.id, at: now(), error: "HTTP \(status): \(detail)")
                 meta["error"] = "\(detail)"
-                logger.error("Discord refused the alert; parked as failed", metadata: meta)
+                if row.kind == Self.pageKind {
+                    if let outcome = try await deliverMinimal(row, webhookURL: webhookURL, meta: meta, now: now) {
+                        return outcome
+                    }
+                }
+                try await store.markFailed(row.id, at: now(), error: "HTTP \(status): \(detail)")
+                pager.parked(kind: row.kind)
+                if row.kind == Self.pageKind || [401, 403, 404].contains(status) {
+                    pager.broken(Self.brokenAdvice(status: status, detail: detail), at: now())
+                    meta["fix"] = "\(Self.fixHint)"
+                    logger.error("Discord refused the alert; the pager is broken; parked as failed", metadata: meta)
+                } else {
+                    logger.error("Discord refused the alert; parked as failed", metadata: meta)
+                }
                 return .parked
             }
             let wait = backoff(attempts: row.attempts)
@@ -170,6 +192,63 @@ public final class AlertSender: Service {
             logger.error("outbox update failed", metadata: meta.merging(["error": "\(error)"]) { $1 })
             return .retryLater
         }
+    }
+
+    /// The outbox kind of a page (`MonitorStorage.pageOnce` queues pages under it).
+    static let pageKind = "page"
+    static let fixHint =
+        "check DISCORD_WEBHOOK_URL (the webhook may have been deleted or its token changed), "
+        + "then run `zumik-monitor outbox retry` to re-send what was parked"
+
+    static func brokenAdvice(status: Int, detail: String) -> String {
+        "Discord refused delivery with HTTP \(status) (\(detail)): \(fixHint)"
+    }
+
+    /// Re-sends a page Discord refused in its minimal form. Returns nil when that was refused too (the caller
+    /// parks the row), else what became of the row.
+    private func deliverMinimal(_ row: OutboxRow, webhookURL: Secret, meta: Logger.Metadata, now: () -> Date)
+        async throws -> Outcome?
+    {
+        var meta = meta
+        var property: String?
+        if let id = row.incidentID { property = try await store.incident(id: id)?.property }
+        let minimal = DiscordMessage.minimalPage(
+            userID: DiscordMessage.mentionedUser(ofPayload: row.payload),
+            property: property ?? "a monitored property",
+            incidentID: row.incidentID
+        )
+        let result = await post(minimal.jsonBody(), to: webhookURL)
+        if let status = result.status { meta["minimal.http_status"] = .stringConvertible(status) }
+        switch result.status {
+        case .some(let status) where (200..<300).contains(status):
+            try await store.markDelivered(row.id, at: now())
+            pager.deliveredMinimal()
+            pager.delivered()
+            logger.warning("Discord refused the page; delivered its minimal form instead", metadata: meta)
+            logger.notice("page delivered to the on-call human", metadata: meta)
+            return .delivered
+        case .some(let status) where (400..<500).contains(status) && status != 429:
+            return nil
+        default:
+            let wait = backoff(attempts: row.attempts)
+            try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "minimal page not sent")
+            meta["retry.after_s"] = .stringConvertible(wait)
+            logger.warning("Discord refused the page and its minimal form was not sent; retrying", metadata: meta)
+            return .retryLater
+        }
+    }
+
+    private func post(_ body: [UInt8], to webhookURL: Secret) async -> HTTPResult {
+        await transport.send(
+            HTTPRequest(
+                method: "POST",
+                url: webhookURL.value,
+                headers: [(name: "Content-Type", value: "application/json")],
+                body: body,
+                timeout: .seconds(15),
+                maxResponseBytes: 64 * 1024
+            )
+        )
     }
 
     func backoff(attempts: Int) -> TimeInterval {

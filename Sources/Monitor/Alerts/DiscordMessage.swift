@@ -11,9 +11,28 @@ public struct DiscordMessage: Sendable, Hashable, Codable {
 
     public init(content: String? = nil, embeds: [Embed] = [], allowedMentions: AllowedMentions = .none) {
         self.username = "Zumik ops"
-        self.content = content.map { Self.clip($0, 2000) }
-        self.embeds = Array(embeds.prefix(10))
+        self.content = content.map { DiscordText.cut($0, to: DiscordText.contentLimit) }
+        self.embeds = Self.fitTotal(Array(embeds.prefix(DiscordText.embedCountLimit)))
         self.allowedMentions = allowedMentions
+    }
+
+    /// The fixed, minimal form of a page, sent when Discord refused the full one: the mention, the property
+    /// and the incident number, nothing copied from a probe or a model, so Discord has no text to refuse.
+    public static func minimalPage(userID: String?, property: String, incidentID: IncidentID?) -> DiscordMessage {
+        let incident = incidentID.map { " Incident \($0)." } ?? ""
+        return DiscordMessage(
+            content: (userID.map { "<@\($0)> " } ?? "") + "🚨 **\(DiscordText.cut(property, to: 200))** is down "
+                + "and needs a human.\(incident) (Discord refused the full page; `zumik-monitor outbox list` keeps it.)",
+            allowedMentions: userID.map(AllowedMentions.user) ?? .none
+        )
+    }
+
+    /// The one user a webhook JSON body allows to be mentioned (a page's on-call user), if any.
+    public static func mentionedUser(ofPayload payload: String) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8)) as? [String: Any],
+            let mentions = object["allowed_mentions"] as? [String: Any]
+        else { return nil }
+        return (mentions["users"] as? [String])?.first
     }
 
     /// A page: `<@ID>` in the content, and exactly that user allowed to be mentioned.
@@ -49,13 +68,13 @@ public struct DiscordMessage: Sendable, Hashable, Codable {
             fields: [Field] = [],
             footer: String? = nil
         ) {
-            self.title = DiscordMessage.clip(title, 256)
-            self.description = description.map { DiscordMessage.clip($0, 4096) }
+            self.title = DiscordText.cut(title, to: DiscordText.titleLimit)
+            self.description = description.map { DiscordText.cut($0, to: DiscordText.descriptionLimit) }
             self.url = url.flatMap { $0.count <= 2048 && URL(string: $0) != nil ? $0 : nil }
             self.color = max(0, min(color, 0xFF_FFFF))
             self.timestamp = timestamp.map { DiscordMessage.iso8601($0) }
-            self.fields = Array(fields.prefix(25))
-            self.footer = footer.map { Footer(text: DiscordMessage.clip($0, 2048)) }
+            self.fields = Array(fields.prefix(DiscordText.fieldCountLimit))
+            self.footer = footer.map { Footer(text: DiscordText.cut($0, to: DiscordText.footerLimit)) }
         }
     }
 
@@ -65,8 +84,8 @@ public struct DiscordMessage: Sendable, Hashable, Codable {
         public var inline: Bool
 
         public init(_ name: String, _ value: String, inline: Bool = false) {
-            self.name = DiscordMessage.clip(name.isEmpty ? "-" : name, 256)
-            self.value = DiscordMessage.clip(value.isEmpty ? "-" : value, 1024)
+            self.name = DiscordText.cut(name.isEmpty ? "-" : name, to: DiscordText.fieldNameLimit)
+            self.value = DiscordText.cut(value.isEmpty ? "-" : value, to: DiscordText.fieldValueLimit)
             self.inline = inline
         }
     }
@@ -118,8 +137,36 @@ public struct DiscordMessage: Sendable, Hashable, Codable {
         return lines.joined(separator: "\n")
     }
 
-    static func clip(_ text: String, _ limit: Int) -> String {
-        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    /// `embeds` cut to Discord's 6,000-scalar total (titles, descriptions, field names and values, footers):
+    /// text is kept in reading order, later descriptions and field values are cut, and what no longer fits
+    /// at all (a field, a footer, a whole embed) is left out.
+    static func fitTotal(_ embeds: [Embed]) -> [Embed] {
+        var room = DiscordText.embedTotalLimit
+        var fitted: [Embed] = []
+        for var embed in embeds {
+            let title = DiscordText.length(embed.title)
+            guard title < room else { break }
+            room -= title
+            if let description = embed.description {
+                embed.description = room > 0 ? DiscordText.cut(description, to: room) : nil
+                room -= embed.description.map(DiscordText.length) ?? 0
+            }
+            var fields: [Field] = []
+            for var field in embed.fields {
+                let name = DiscordText.length(field.name)
+                guard name < room else { break }
+                field.value = DiscordText.cut(field.value, to: room - name)
+                room -= name + DiscordText.length(field.value)
+                fields.append(field)
+            }
+            embed.fields = fields
+            if let footer = embed.footer {
+                embed.footer = room > 0 ? Footer(text: DiscordText.cut(footer.text, to: room)) : nil
+                room -= embed.footer.map { DiscordText.length($0.text) } ?? 0
+            }
+            fitted.append(embed)
+        }
+        return fitted
     }
 
     static func iso8601(_ date: Date) -> String {

@@ -333,7 +333,10 @@ extension ConfigReader {
                 {
                     property.url = url
                 } else {
-                    fail("\(path).url", "not an http(s) URL with a host (and no credentials): \"\(url)\"")
+                    fail(
+                        "\(path).url",
+                        "not an http(s) URL with a host (and no credentials): \"\(Self.withoutCredentials(url))\""
+                    )
                 }
             } else if entry["url"] == nil {
                 fail("\(path).url", "required")
@@ -401,5 +404,13 @@ extension ConfigReader {
             if errors.count == errorCount { out.append(property) }
         }
         return out
+    }
+
+    /// `url` as an error may quote it: credentials (`user:password@`) replaced by `***@`.
+    static func withoutCredentials(_ url: String) -> String {
+        guard var parts = URLComponents(string: url), parts.user != nil || parts.password != nil else { return url }
+        parts.user = "***"
+        parts.password = nil
+        return parts.string ?? "***"
     }
 }

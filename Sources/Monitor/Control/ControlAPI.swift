@@ -7,10 +7,13 @@ import Probing
 public import Prometheus
 
 /// The control API (Hummingbird):
-/// - `GET /healthz` (open): `{"status":"ok"}`;
+/// - `GET /healthz` (open): `{"status":"ok"}`, or 503 `{"status":"pager_broken","pager":{…}}` while Discord
+///   refuses delivery (``PagerHealth``);
 /// - `GET /v1/status`: every property's state, last probe timings, open incident;
 /// - `POST /v1/check`: run a cycle now, answer its results;
 /// - `POST /v1/properties/{name}/silence` with `{"until": "<ISO 8601>"}`, `DELETE` to unsilence;
+/// - `POST /v1/outbox/retry` with optional `{"ids": [N, …]}`: queue parked messages again (all without ids)
+///   and wake the sender; answers `{"requeued": [N, …]}`;
 /// - `GET /metrics`: Prometheus text.
 ///
 /// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time).
@@ -23,7 +26,11 @@ public enum ControlAPI {
         registry: PrometheusCollectorRegistry
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/healthz") { _, _ in Health_(status: "ok") }
+        router.get("/healthz") { _, _ in
+            let pager = monitor.pager.report
+            let health = Health_(status: pager.isBroken ? "pager_broken" : "ok", pager: pager)
+            return EditedResponse(status: pager.isBroken ? .serviceUnavailable : .ok, response: health)
+        }
         let guarded = router.group().add(middleware: BearerAuth(token: token))
         guarded.get("/v1/status") { _, _ in
             try await monitor.status()
@@ -57,6 +64,19 @@ public enum ControlAPI {
             await monitor.unsilence(name)
             return SilenceReply(name: name, silencedUntil: nil)
         }
+        guarded.post("/v1/outbox/retry") { request, context in
+            var ids: [Int64]?
+            if request.headers[.contentLength].map({ $0 != "0" }) ?? false {
+                do {
+                    ids = try await request.decode(as: RetryRequest.self, context: context).ids
+                } catch {
+                    throw HTTPError(.badRequest, message: "body must be empty or {\"ids\": [outbox row ids]}")
+                }
+            }
+            let requeued = try await monitor.store.requeueFailed(ids, now: Date())
+            monitor.outbox.wake()
+            return RetryReply(requeued: requeued)
+        }
         guarded.get("/metrics") { _, _ in
             Response(
                 status: .ok,
@@ -87,11 +107,18 @@ public enum ControlAPI {
         return formatter.date(from: text)
     }
 
-    struct Health_: ResponseEncodable { var status: String }
+    struct Health_: ResponseEncodable {
+        var status: String
+        var pager: PagerHealth.Report
+    }
 
     struct CheckReport: ResponseEncodable { var results: [ProbeResult] }
 
     struct SilenceRequest: Decodable { var until: String }
+
+    struct RetryRequest: Decodable { var ids: [Int64]? }
+
+    struct RetryReply: ResponseEncodable { var requeued: [Int64] }
 
     struct SilenceReply: ResponseEncodable {
         var name: String

@@ -30,7 +30,7 @@ public struct MonitorRuntime: Sendable {
         config: MonitorConfig,
         logger: Logger,
         responder: any IncidentResponder = NoIncidentResponder(),
-        console: @escaping AlertSender.ConsoleSink = { print($0) }
+        console: @escaping AlertSender.ConsoleSink = AlertSender.standardOutput
     ) throws {
         try self.init(config: config, logger: logger, makeResponder: { _ in responder }, console: console)
     }
@@ -40,13 +40,16 @@ public struct MonitorRuntime: Sendable {
         config: MonitorConfig,
         logger: Logger,
         makeResponder: (ResponderEnvironment) throws -> any IncidentResponder,
-        console: @escaping AlertSender.ConsoleSink = { print($0) }
+        console: @escaping AlertSender.ConsoleSink = AlertSender.standardOutput
     ) throws {
         try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
         self.logger = logger
         store = try MonitorStore(path: config.storePath)
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
+        registry = PrometheusCollectorRegistry()
+        let metricsFactory = PrometheusMetricsFactory(registry: registry)
+        let pager = PagerHealth(factory: metricsFactory)
         outbox = AlertOutbox(store: store, signal: signal)
         sender = AlertSender(
             store: store,
@@ -56,9 +59,9 @@ public struct MonitorRuntime: Sendable {
             retryBase: config.retryBase,
             retryMax: config.retryMax,
             logger: logger,
-            console: console
+            console: console,
+            pager: pager
         )
-        registry = PrometheusCollectorRegistry()
         let responder = try makeResponder(
             ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
         )
@@ -68,7 +71,8 @@ public struct MonitorRuntime: Sendable {
             transport: engine,
             outbox: outbox,
             responder: responder,
-            metrics: MonitorMetrics(factory: PrometheusMetricsFactory(registry: registry)),
+            metrics: MonitorMetrics(factory: metricsFactory),
+            pager: pager,
             logger: logger
         )
     }

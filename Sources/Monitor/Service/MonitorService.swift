@@ -16,6 +16,8 @@ public final class MonitorService: Service {
     let transport: any HTTPTransport
     let responder: any IncidentResponder
     let metrics: MonitorMetrics
+    /// Whether alerts reach Discord, as the sender reports it (shown by `/healthz` and the status).
+    public let pager: PagerHealth
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
@@ -23,6 +25,8 @@ public final class MonitorService: Service {
 
     private struct Schedule {
         var nextDue: [String: Date] = [:]
+        /// Properties whose probe is running: not started again until it is recorded.
+        var probing: Set<String> = []
         var responding: Set<IncidentID> = []
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
@@ -40,6 +44,7 @@ public final class MonitorService: Service {
         outbox: AlertOutbox,
         responder: any IncidentResponder = NoIncidentResponder(),
         metrics: MonitorMetrics = MonitorMetrics(),
+        pager: PagerHealth = PagerHealth(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
         clock: any Clock<Duration> = ContinuousClock()
@@ -51,6 +56,7 @@ public final class MonitorService: Service {
         self.outbox = outbox
         self.responder = responder
         self.metrics = metrics
+        self.pager = pager
         self.logger = logger
         self.now = now
         self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
@@ -82,26 +88,42 @@ public final class MonitorService: Service {
         }
     }
 
+    /// Each property on its own: a due property's probe runs in its own child task and is recorded (and
+    /// alerted) as soon as it ends, so a slow or hung probe never delays another property's probe,
+    /// confirmation or alert. The engine's in-flight cap is shared first come, first served.
     private func loop() async {
-        while !Task.isCancelled {
-            let start = now()
-            await endExpiredSilences(now: start)
-            let due = duePropertiesAndReschedule(now: start)
-            if !due.isEmpty { _ = await probeAndRecord(due) }
-            let next = schedule.withLock { $0.nextDue.values.min() } ?? start.addingTimeInterval(1)
-            let wait = min(max(next.timeIntervalSince(now()), 0.001), 1)
-            await wake.wait(timeout: .milliseconds(Int64(wait * 1000)), clock: clock)
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let start = now()
+                await endExpiredSilences(now: start)
+                for property in duePropertiesAndReschedule(now: start) {
+                    group.addTask {
+                        let result = await self.prober.probe(property.target, now: self.now)
+                        await self.record(result, property: property)
+                        self.schedule.withLock { _ = $0.probing.remove(property.name) }
+                        self.wake.signal()
+                    }
+                }
+                let next = schedule.withLock { s in
+                    s.nextDue.filter { !s.probing.contains($0.key) }.values.min()
+                }
+                let wait = min(max((next ?? start.addingTimeInterval(1)).timeIntervalSince(now()), 0.001), 1)
+                await wake.wait(timeout: .milliseconds(Int64(wait * 1000)), clock: clock)
+            }
+            group.cancelAll()
         }
     }
 
-    /// Properties due at `now`; each gets its next regular due time (a confirmation may pull it earlier).
+    /// Properties due at `now` and not being probed; each is marked in flight and gets its next regular due
+    /// time (a confirmation may pull it earlier).
     private func duePropertiesAndReschedule(now: Date) -> [PropertyConfig] {
         schedule.withLock { s in
             var due: [PropertyConfig] = []
-            for property in config.properties {
+            for property in config.properties where !s.probing.contains(property.name) {
                 let next = s.nextDue[property.name] ?? now
                 if next <= now {
                     due.append(property)
+                    s.probing.insert(property.name)
                     s.nextDue[property.name] = now.addingTimeInterval(config.interval.timeInterval)
                 }
             }
@@ -288,13 +310,15 @@ public final class MonitorService: Service {
                 )
             )
         }
-        return StatusReport(generatedAt: at, properties: properties)
+        return StatusReport(generatedAt: at, pager: pager.report, properties: properties)
     }
 }
 
 /// `GET /v1/status`. Never contains a secret (no webhook URL, no token).
 public struct StatusReport: Sendable, Codable {
     public var generatedAt: Date
+    /// Whether alerts and pages reach Discord (`state` `ok` or `broken`, with the error and how to fix it).
+    public var pager: PagerHealth.Report
     public var properties: [PropertyStatus]
 
     public struct PropertyStatus: Sendable, Codable {
@@ -320,6 +344,6 @@ public struct StatusReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
-        case properties
+        case pager, properties
     }
 }

@@ -72,7 +72,8 @@ public protocol MonitorStorage: Sendable {
 
     /// Queues a message on its own and returns its row id.
     func enqueue(_ message: any OutboxMessage, kind: String, incidentID: IncidentID?, now: Date) async throws -> Int64
-    /// Undelivered, unfailed rows due at `now`, oldest first, stopping at the first one not due yet.
+    /// Undelivered, unfailed rows due at `now`: pages and transition alerts first, then narration, each
+    /// oldest first; stopping at the first one not due yet.
     func dueOutbox(now: Date, limit: Int) async throws -> [OutboxRow]
     /// When the oldest pending row is due (nil when nothing is pending).
     func nextOutboxDue() async throws -> Date?
@@ -81,4 +82,7 @@ public protocol MonitorStorage: Sendable {
     func scheduleRetry(_ id: Int64, at: Date, error: String) async throws
     /// Parks a row the receiver refused: kept, never retried.
     func markFailed(_ id: Int64, at: Date, error: String) async throws
+    /// Queues parked rows again, due at `now` in their original order (`ids` nil: every parked row; ids of
+    /// rows that are not parked are ignored). Returns the ids requeued, in one transaction.
+    func requeueFailed(_ ids: [Int64]?, now: Date) async throws -> [Int64]
 }

@@ -1,5 +1,6 @@
 public import ActionKit
 import Foundation
+import Monitor
 public import Probing
 
 /// Why a call to the ops-agent did not give an answer we can use.
@@ -79,7 +80,10 @@ public struct AgentClient: Sendable {
         if let problem = ManifestParser.actionIDProblem(action) {
             throw .badResponse("action id \(problem); not sent")
         }
-        let request = AgentAPI.RunRequest(reason: reason.map { String($0.prefix(500)) }, incident: incident)
+        let request = AgentAPI.RunRequest(
+            reason: reason.map { DiscordText.cut($0, to: AgentAPI.RunRequest.maxReasonScalars) },
+            incident: incident
+        )
         let payload: [UInt8]
         do {
             payload = Array(try JSONEncoder().encode(request))

@@ -57,6 +57,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
     }
 
     private mutating func drive(waited: Bool) async throws -> RemediationOutcome {
+        guard policy.maxRounds > 0 else { return try await page(RemediationTexts.observeOnly) }
         let resumed = !entries.isEmpty
         let plannedPath: RemediationPath =
             engine.model == nil || entries.contains { $0.kind == .modelFailed } ? .ladder : .model
@@ -270,20 +271,32 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         return .next(toolText(action, result, verdict: verdict))
     }
 
-    mutating func violation(tool: String?, requestID: String?, why: String) async throws {
-        logger.warning("refused a model tool call", metadata: ["remediation.refusal": "\(why)"])
-        try await append(
-            .init(
-                incidentID: incident.id,
-                kind: .violation,
-                path: .model,
-                tool: tool.map { clip($0, 64) },
-                modelRequestID: requestID,
-                result: why,
-                roundCost: 1
-            ),
-            notice: RemediationTexts.refusedMove(why, spent: roundsUsed + 1, maxRounds: policy.maxRounds)
-        )
+    /// Journals the refused calls of one model reply, each costing a round, with one notice for all of them.
+    mutating func violations(_ refused: [(tool: String?, why: String)], requestID: String?) async throws {
+        guard let first = refused.first else { return }
+        let spent = roundsUsed + refused.count
+        for (index, call) in refused.enumerated() {
+            logger.warning("refused a model tool call", metadata: ["remediation.refusal": "\(call.why)"])
+            try await append(
+                .init(
+                    incidentID: incident.id,
+                    kind: .violation,
+                    path: .model,
+                    tool: call.tool.map { clip($0, 64) },
+                    modelRequestID: requestID,
+                    result: call.why,
+                    roundCost: 1
+                ),
+                notice: index == 0
+                    ? RemediationTexts.refusedMoves(
+                        first.why,
+                        count: refused.count,
+                        spent: spent,
+                        maxRounds: policy.maxRounds
+                    )
+                    : nil
+            )
+        }
     }
 
     mutating func page(_ why: String, requestID: String? = nil) async throws -> RemediationOutcome {
@@ -309,7 +322,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             return .alreadyPaged
         }
         entries.append(entry)
-        logger.notice("paged the on-call human", metadata: ["remediation.reason": "\(why)"])
+        // Queued, not yet delivered: the sender logs "page delivered to the on-call human" when Discord took it.
+        logger.notice("page queued for the on-call human", metadata: ["remediation.reason": "\(why)"])
         return .paged(reason: why)
     }
 

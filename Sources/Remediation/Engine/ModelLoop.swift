@@ -62,7 +62,7 @@ extension IncidentRun {
             }
             let calls = message.toolCalls ?? []
             guard !calls.isEmpty else {
-                try await violation(tool: nil, requestID: requestID, why: "the model replied without a tool call")
+                try await violations([(nil, "the model replied without a tool call")], requestID: requestID)
                 messages.append(.init(role: .assistant, content: message.content ?? message.refusal ?? ""))
                 messages.append(.user(RemediationTexts.noToolCall(roundsLeft: roundsLeft, maxRounds: policy.maxRounds)))
                 continue
@@ -80,6 +80,9 @@ extension IncidentRun {
                     }
                 )
             )
+            // Refused calls of this reply: journaled together after it, with one notice for all of them. Once a
+            // call is refused, every later call of the reply is refused too (only the first may run).
+            var refused: [(tool: String?, why: String)] = []
             for (index, call) in calls.enumerated() {
                 let decision = Leash.judge(
                     call,
@@ -91,7 +94,7 @@ extension IncidentRun {
                 )
                 switch decision {
                 case .refuse(let tool, let why, let toolMessage):
-                    try await violation(tool: tool, requestID: requestID, why: why)
+                    refused.append((tool, why))
                     messages.append(.tool(callID: call.id, toolMessage))
                 case .escalate(let reason):
                     return try await page("the model escalated: \(clip(reason, 300))", requestID: requestID)
@@ -106,6 +109,7 @@ extension IncidentRun {
                     if action.kind == .remediation { available.removeAll { $0.id == action.id } }
                 }
             }
+            try await violations(refused, requestID: requestID)
         }
         return try await page(RemediationTexts.exhausted(maxRounds: policy.maxRounds))
     }

@@ -57,10 +57,24 @@ public enum RemediationOutcome: Sendable, Hashable {
     case abandoned(String)
 }
 
+extension RemediationOutcome: CustomStringConvertible {
+    /// Plain text, as logs show it (`healed (ladder path, 1 round(s))`), never Swift's debug form.
+    public var description: String {
+        switch self {
+        case .healed(let path, let rounds): "healed (\(path.rawValue) path, \(rounds) round(s))"
+        case .recoveredWithoutAction: "recovered without action"
+        case .paged(let reason): "paged: \(reason)"
+        case .alreadyPaged: "already paged"
+        case .abandoned(let why): "abandoned: \(why)"
+        }
+    }
+}
+
 /// Limits and settings of the engine (config `remediation.*`, env `MAX_REMEDIATION_ROUNDS`,
 /// `DISCORD_ALERT_USER_ID`).
 public struct RemediationPolicy: Sendable {
-    /// Remediation rounds per incident; leash violations spend rounds too. Default 3.
+    /// Remediation rounds per incident; leash violations spend rounds too. Default 3; 0 is observe-only: alert
+    /// and page, never act (no agent call, no model call).
     public var maxRounds: Int
     /// Hard cap on model calls per incident, so diagnostics cannot loop. Default 10.
     public var maxModelTurns: Int
@@ -78,7 +92,7 @@ public struct RemediationPolicy: Sendable {
         toolOutputBudget: Int = 4096,
         alertUserID: String? = nil
     ) {
-        self.maxRounds = max(1, maxRounds)
+        self.maxRounds = max(0, maxRounds)
         self.maxModelTurns = max(1, maxModelTurns)
         self.settle = settle
         self.toolOutputBudget = max(256, toolOutputBudget)

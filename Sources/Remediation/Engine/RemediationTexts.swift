@@ -1,4 +1,5 @@
 import ActionKit
+import Monitor
 
 /// Every text remediation writes: the Discord notices and the page, the model's system prompt and briefing,
 /// the refusals the leash sends back, and the framing of untrusted tool output. Pure functions of their
@@ -66,9 +67,14 @@ enum RemediationTexts {
 
     static func roundsLeft(_ left: Int, of max: Int) -> String { " \(left) of \(max) rounds left." }
 
-    static func refusedMove(_ why: String, spent: Int, maxRounds: Int) -> String {
-        "⛔ Refused the model's move: \(clip(why, 300)). Nothing ran; it counts against the budget "
-            + "(\(spent)/\(maxRounds))."
+    /// One notice for every call refused in one model reply (`count` of them, the first one's reason shown).
+    static func refusedMoves(_ why: String, count: Int, spent: Int, maxRounds: Int) -> String {
+        if count == 1 {
+            return "⛔ Refused the model's move: \(clip(why, 300)). Nothing ran; it counts against the budget "
+                + "(\(spent)/\(maxRounds))."
+        }
+        return "⛔ Refused \(count) of the model's calls in one reply (the first: \(clip(why, 300))). Nothing ran; "
+            + "each counts against the budget (\(spent)/\(maxRounds))."
     }
 
     static func page(_ incident: RemediationIncident, why: String, tried: [String], mention: String?) -> String {
@@ -87,6 +93,8 @@ enum RemediationTexts {
     static func becameUnreachable(host: String, _ message: String) -> String {
         "the ops-agent on `\(host)` became unreachable (\(message))"
     }
+
+    static let observeOnly = "remediation is off (MAX_REMEDIATION_ROUNDS=0): nothing was tried"
 
     static func exhausted(maxRounds: Int) -> String {
         "automation exhausted: \(maxRounds) rounds used without recovery"
@@ -167,6 +175,7 @@ enum RemediationTexts {
     }
 }
 
+/// A text fragment cut to `limit` Unicode scalars, the way Discord counts (one cut for every text: `DiscordText`).
 func clip(_ text: String, _ limit: Int) -> String {
-    text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    DiscordText.cut(text, to: limit)
 }

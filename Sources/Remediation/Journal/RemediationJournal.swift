@@ -96,7 +96,7 @@ public struct RemediationJournalEntry: Sendable, Hashable, Codable {
 public struct RemediationNotice: Sendable, Hashable, Codable {
     public var incidentID: IncidentID
     public var property: String
-    /// Plain text, at most 2,000 characters.
+    /// Plain text, at most Discord's 2,000 scalars (cut by `DiscordText`).
     public var content: String
     /// Set only on the page: the one user that may be pinged.
     public var mentionUserID: String?
@@ -104,7 +104,7 @@ public struct RemediationNotice: Sendable, Hashable, Codable {
     public init(incidentID: IncidentID, property: String, content: String, mentionUserID: String? = nil) {
         self.incidentID = incidentID
         self.property = property
-        self.content = String(content.prefix(2000))
+        self.content = DiscordText.cut(content, to: DiscordText.contentLimit)
         self.mentionUserID = mentionUserID
     }
 }

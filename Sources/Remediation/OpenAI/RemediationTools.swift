@@ -1,12 +1,13 @@
 public import ActionKit
 import Foundation
+import Monitor
 
 /// The catalog as strict OpenAI function tools, and the leash's check of a model's tool call.
 public enum RemediationTools {
     /// The tool the model calls to give up and page the on-call human.
     public static let escalateToolName = "escalate_to_human"
-    /// Longest `reason` passed on (the agent accepts 500 characters).
-    public static let maxReasonLength = 500
+    /// Longest `reason` passed on, in Unicode scalars: the agent's own limit.
+    public static let maxReasonLength = AgentAPI.RunRequest.maxReasonScalars
 
     /// The actions offered for an incident on `service`: only those whose `targets` include it.
     public static func offered(_ catalog: AgentAPI.Catalog, service: String) -> [AgentAPI.CatalogAction] {
@@ -65,7 +66,7 @@ public enum RemediationTools {
         }
         let trimmed = reason.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { return .failure(ArgumentError(message: "\"reason\" is empty")) }
-        return .success(String(trimmed.prefix(maxReasonLength)))
+        return .success(DiscordText.cut(trimmed, to: maxReasonLength))
     }
 
     public struct ArgumentError: Error, Sendable, Hashable {

@@ -3,6 +3,8 @@ import Synchronization
 
 /// A loopback Discord webhook stand-in. It records every request, validates bodies (on demand) against
 /// `discord_execute_webhook.strict.schema.json`, and answers from a script (429s, 500s, stalls), then 204.
+/// With `refusesInvalid`, it answers a body the schema rejects with 400 as Discord does (validated on the
+/// request path, so only tests that need it pay for it).
 public final class FakeDiscord: Sendable {
     public enum Reply: Sendable {
         case noContent
@@ -37,11 +39,15 @@ public final class FakeDiscord: Sendable {
     public var webhookURL: String { "http://127.0.0.1:\(server.port)/api/webhooks/123456789012345678/fake-token" }
     public var port: Int { server.port }
 
-    public init(script: [Reply] = []) throws {
+    public init(script: [Reply] = [], refusesInvalid: Bool = false) throws {
         let shared = Shared()
         shared.lock.withLock { $0.script = script }
         self.shared = shared
         server = try LoopbackServer { request in
+            if refusesInvalid, Specs.validate(request.body, schema: FakeDiscord.schema) != nil {
+                shared.lock.withLock { $0.records.append(Record(request: request, reply: "400")) }
+                return .respond(status: 400, body: #"{"code": 50035, "message": "Invalid Form Body"}"#)
+            }
             let reply: Reply = shared.lock.withLock { s in s.script.isEmpty ? .noContent : s.script.removeFirst() }
             let (answer, label): (LoopbackServer.Reply, String) =
                 switch reply {

@@ -20,7 +20,7 @@ public final class MonitorProcess: @unchecked Sendable {
     public let process = Process()
     public let log: String
 
-    public init(config: String, environment: [String: String], log: String) throws {
+    public init(config: String, environment: [String: String], log: String, logLevel: String = "debug") throws {
         guard let binary = Self.binary else { throw RawHTTPError(message: "zumik-monitor is not built") }
         self.log = log
         if !FileManager.default.fileExists(atPath: log) {
@@ -29,7 +29,7 @@ public final class MonitorProcess: @unchecked Sendable {
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
         process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", config, "--log-level", "debug"]
+        process.arguments = ["run", "--config", config, "--log-level", logLevel]
         process.environment = environment
         process.standardOutput = handle
         process.standardError = handle

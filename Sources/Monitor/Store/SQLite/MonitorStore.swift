@@ -76,6 +76,16 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
+        // Pages and transition alerts are urgent: they go ahead of narration (remediation notices). All
+        // transitions, not only DOWN ones, so a flapping property's alerts keep their order among themselves.
+        migrator.registerMigration("monitor-v2-urgent-outbox") { db in
+            try db.execute(
+                sql: """
+                    ALTER TABLE outbox ADD COLUMN urgent INTEGER NOT NULL DEFAULT 0;
+                    UPDATE outbox SET urgent = 1 WHERE kind IN ('page', 'transition');
+                    """
+            )
+        }
         try migrator.migrate(pool)
     }
 
@@ -259,7 +269,7 @@ public final class MonitorStore: MonitorStorage {
         try writeNow { db in
             guard try IncidentRepository.markPaged(db, incidentID, at: at) else { return false }
             try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
-            _ = try OutboxRepository.insert(db, page, kind: "page", incidentID: incidentID, now: Date())
+            _ = try OutboxRepository.insert(db, page, kind: "page", incidentID: incidentID, now: Date(), urgent: true)
             return true
         }
     }
@@ -298,7 +308,11 @@ public final class MonitorStore: MonitorStorage {
         try writeNow { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
     }
 
-    /// Queues the alert for a transition (outbox kind `transition`) and returns its row id.
+    public func requeueFailed(_ ids: [Int64]?, now: Date) throws -> [Int64] {
+        try writeNow { db in try OutboxRepository.requeueFailed(db, ids, now: now) }
+    }
+
+    /// Queues the alert for a transition (outbox kind `transition`, urgent) and returns its row id.
     private static func announce(
         _ db: Database,
         _ event: AlertEvent,
@@ -309,7 +323,8 @@ public final class MonitorStore: MonitorStorage {
             message(event),
             kind: "transition",
             incidentID: event.incident?.id,
-            now: event.at
+            now: event.at,
+            urgent: true
         )
     }
 

@@ -14,6 +14,8 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
     var delivered_at: Double?
     var failed_at: Double?
     var last_error: String?
+    /// 1 for pages and transition alerts: sent ahead of narration.
+    var urgent: Int = 0
 
     mutating func didInsert(_ inserted: InsertionSuccess) { id = inserted.rowID }
 
@@ -34,25 +36,33 @@ struct OutboxRecord: Codable, FetchableRecord, MutablePersistableRecord {
 }
 
 enum OutboxRepository {
-    static func insert(_ db: Database, _ message: any OutboxMessage, kind: String, incidentID: IncidentID?, now: Date)
-        throws -> Int64
-    {
+    static func insert(
+        _ db: Database,
+        _ message: any OutboxMessage,
+        kind: String,
+        incidentID: IncidentID?,
+        now: Date,
+        urgent: Bool = false
+    ) throws -> Int64 {
         var record = OutboxRecord(
             created_at: now.timeIntervalSince1970,
             kind: kind,
             incident_id: incidentID?.rawValue,
             payload: String(decoding: message.body, as: UTF8.self),
-            next_attempt_at: now.timeIntervalSince1970
+            next_attempt_at: now.timeIntervalSince1970,
+            urgent: urgent ? 1 : 0
         )
         try record.insert(db)
         return record.id ?? db.lastInsertedRowID
     }
 
     private static var pending: QueryInterfaceRequest<OutboxRecord> {
-        OutboxRecord.filter(Column("delivered_at") == nil && Column("failed_at") == nil).order(Column("id"))
+        OutboxRecord.filter(Column("delivered_at") == nil && Column("failed_at") == nil)
+            .order(Column("urgent").desc, Column("id"))
     }
 
-    /// Pending rows due at `now`, oldest first, stopping at the first one not due yet.
+    /// Pending rows due at `now`, urgent ones (pages, transition alerts) first, then oldest first, stopping at the
+    /// first one not due yet.
     static func due(_ db: Database, now: Date, limit: Int) throws -> [OutboxRow] {
         Array(try pending.limit(limit).fetchAll(db).map(\.row).prefix { $0.nextAttemptAt <= now })
     }
@@ -77,6 +87,18 @@ enum OutboxRepository {
             sql: "UPDATE outbox SET next_attempt_at = ?, attempts = attempts + 1, last_error = ? WHERE id = ?",
             arguments: [at.timeIntervalSince1970, error, id]
         )
+    }
+
+    static func requeueFailed(_ db: Database, _ ids: [Int64]?, now: Date) throws -> [Int64] {
+        let parked = try Int64.fetchAll(db, sql: "SELECT id FROM outbox WHERE failed_at IS NOT NULL ORDER BY id")
+        let chosen = ids.map { wanted in parked.filter(Set(wanted).contains) } ?? parked
+        for id in chosen {
+            try db.execute(
+                sql: "UPDATE outbox SET failed_at = NULL, next_attempt_at = ? WHERE id = ?",
+                arguments: [now.timeIntervalSince1970, id]
+            )
+        }
+        return chosen
     }
 
     static func markFailed(_ db: Database, _ id: Int64, at: Date, error: String) throws {
