@@ -14,19 +14,7 @@ import ZumikTestSupport
         let model = FakeOpenAI(script: [.call("restart_api_core", reason: "restart it")])
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            try await model.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: ImmediateClock(),
-                    maxRounds: 0
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: model, journal: store.journal, maxRounds: 0)
         guard case .paged = outcome else {
             Issue.record("expected a page, got \(outcome)")
             return

@@ -66,18 +66,7 @@ struct PageDeliveryTests {
         let model = FakeOpenAI(script: [.call("escalate_to_human", reason: Self.hostile)])
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            try await model.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: ImmediateClock()
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: model, journal: store.journal)
         guard case .paged = outcome else {
             Issue.record("expected a page, got \(outcome)")
             return
@@ -231,18 +220,7 @@ struct PageDeliveryTests {
         let model = FakeOpenAI(script: [.toolCalls(calls)])
         let store = try await TestJournal()
         defer { store.remove() }
-        _ = try await world.serveAgent { agentURL in
-            try await model.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: ImmediateClock()
-                )
-                .respond(to: testIncident)
-            }
-        }
+        _ = try await remediate(world, model: model, journal: store.journal)
         let violations = try await store.journal.entries(for: testIncident.id).filter { $0.kind == .violation }
         #expect(violations.count == 39)  // every refused call is journaled and costs a round
         let refusalNotices = try store.notices().filter { $0.content.hasPrefix("⛔") }

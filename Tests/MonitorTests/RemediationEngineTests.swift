@@ -18,18 +18,7 @@ struct RemediationEngineTests {
         let store = try await TestJournal()
         defer { store.remove() }
         let clock = ImmediateClock()
-        let outcome = try await world.serveAgent { agentURL in
-            try await fake.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: clock
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: fake, journal: store.journal, clock: clock)
         #expect(outcome == .healed(path: .model, rounds: 1))
         #expect(world.runs == ["inspect_api_core", "restart_api_core"])
         #expect(world.reasons == ["See why api-core is down.", "The container exited; restart it."])
@@ -136,18 +125,7 @@ struct RemediationEngineTests {
         ])
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            try await fake.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: ImmediateClock()
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: fake, journal: store.journal)
         guard case .paged = outcome else {
             Issue.record("expected a page, got \(outcome)")
             return
@@ -177,18 +155,7 @@ struct RemediationEngineTests {
         ])
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            try await fake.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: ImmediateClock()
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: fake, journal: store.journal)
         guard case .paged = outcome else {
             Issue.record("expected a page, got \(outcome)")
             return
@@ -207,18 +174,7 @@ struct RemediationEngineTests {
         let fake = FakeOpenAI(script: [.call("escalate_to_human", reason: "Disk is full; no action offered frees it.")])
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            try await fake.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: ImmediateClock()
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: fake, journal: store.journal)
         #expect(outcome == .paged(reason: "the model escalated: Disk is full; no action offered frees it."))
         #expect(world.runs == [])
         #expect(try store.notices().filter { $0.mention != nil }.count == 1)
@@ -266,18 +222,7 @@ struct RemediationEngineTests {
         let store = try await TestJournal()
         defer { store.remove() }
         let clock = ImmediateClock()
-        let outcome = try await world.serveAgent { agentURL in
-            try await fake.serve { modelURL in
-                await makeEngine(
-                    agentURL: agentURL,
-                    modelURL: modelURL,
-                    journal: store.journal,
-                    world: world,
-                    clock: clock
-                )
-                .respond(to: testIncident)
-            }
-        }
+        let outcome = try await remediate(world, model: fake, journal: store.journal, clock: clock)
         #expect(outcome == .healed(path: .ladder, rounds: 2))
         #expect(world.runs == ["inspect_api_core", "restart_api_core", "recreate_api_core"])
         #expect(clock.sleeps == [.seconds(20), .seconds(20)])
@@ -295,17 +240,7 @@ struct RemediationEngineTests {
         let world = FakeWorld(healingAction: nil)
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            await makeEngine(
-                agentURL: agentURL,
-                modelURL: nil,
-                journal: store.journal,
-                world: world,
-                clock: ImmediateClock(),
-                maxRounds: 2
-            )
-            .respond(to: testIncident)
-        }
+        let outcome = try await remediate(world, journal: store.journal, maxRounds: 2)
         guard case .paged(let reason) = outcome else {
             Issue.record("expected a page, got \(outcome)")
             return
@@ -320,16 +255,7 @@ struct RemediationEngineTests {
         let world = FakeWorld(healingAction: "recreate_api_core", refusals: ["restart_api_core": 409])
         let store = try await TestJournal()
         defer { store.remove() }
-        let outcome = try await world.serveAgent { agentURL in
-            await makeEngine(
-                agentURL: agentURL,
-                modelURL: nil,
-                journal: store.journal,
-                world: world,
-                clock: ImmediateClock()
-            )
-            .respond(to: testIncident)
-        }
+        let outcome = try await remediate(world, journal: store.journal)
         #expect(outcome == .healed(path: .ladder, rounds: 2))
         #expect(world.runs == ["inspect_api_core", "recreate_api_core"])
         let results = try await store.journal.entries(for: testIncident.id).filter { $0.kind == .actionResult }

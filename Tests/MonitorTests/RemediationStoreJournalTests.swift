@@ -62,16 +62,7 @@ struct RemediationStoreJournalTests {
         var incidentValue = testIncident
         incidentValue.id = fixture.incidentID
         let incident = incidentValue
-        let outcome = try await world.serveAgent { agentURL in
-            await makeEngine(
-                agentURL: agentURL,
-                modelURL: nil,
-                journal: fixture.journal,
-                world: world,
-                clock: ImmediateClock()
-            )
-            .respond(to: incident)
-        }
+        let outcome = try await remediate(world, journal: fixture.journal, incident: incident)
         #expect(outcome == .alreadyPaged)
         #expect(world.runs.isEmpty)
         #expect(try fixture.store.allOutbox().filter { $0.kind == "page" }.count == 1)
@@ -85,16 +76,7 @@ struct RemediationStoreJournalTests {
         var incidentValue = testIncident
         incidentValue.id = fixture.incidentID
         let incident = incidentValue
-        let outcome = try await world.serveAgent { agentURL in
-            await makeEngine(
-                agentURL: agentURL,
-                modelURL: nil,
-                journal: fixture.journal,
-                world: world,
-                clock: ImmediateClock()
-            )
-            .respond(to: incident)
-        }
+        let outcome = try await remediate(world, journal: fixture.journal, incident: incident)
         #expect(outcome == .healed(path: .ladder, rounds: 1))
         let kinds = try fixture.store.incidentEvents(incidentID: fixture.incidentID).map(\.kind)
         #expect(

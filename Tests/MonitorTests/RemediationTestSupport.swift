@@ -299,6 +299,42 @@ func makeEngine(
     )
 }
 
+/// Serves `world`'s agent (and `model`, when given) on loopback and lets a fresh engine respond
+/// to `incident`.
+func remediate(
+    _ world: FakeWorld,
+    model: FakeOpenAI? = nil,
+    journal: any RemediationJournal,
+    clock: ImmediateClock = ImmediateClock(),
+    maxRounds: Int = 3,
+    incident: RemediationIncident = testIncident
+) async throws -> RemediationOutcome {
+    try await world.serveAgent { agentURL in
+        guard let model else {
+            return await makeEngine(
+                agentURL: agentURL,
+                modelURL: nil,
+                journal: journal,
+                world: world,
+                clock: clock,
+                maxRounds: maxRounds
+            )
+            .respond(to: incident)
+        }
+        return try await model.serve { modelURL in
+            await makeEngine(
+                agentURL: agentURL,
+                modelURL: modelURL,
+                journal: journal,
+                world: world,
+                clock: clock,
+                maxRounds: maxRounds
+            )
+            .respond(to: incident)
+        }
+    }
+}
+
 /// A loopback port with nothing listening (bound, then closed).
 func closedLoopbackPort() -> Int {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
