@@ -25,7 +25,8 @@ extension ZumikMonitorCommand {
 
             func run() async throws {
                 let config = try loadConfig(config)
-                let rows = try MonitorStore(path: config.storePath).allOutbox()
+                let all = all
+                let rows = try await OpenedStore(config, logger: quietLogger).use { try await $0.allOutbox() }
                     .filter { all || $0.deliveredAt == nil }
                 print(Self.table(rows))
             }
@@ -67,7 +68,9 @@ extension ZumikMonitorCommand {
                     print("queued again: \(Self.list(requeued)) (the running monitor is sending them)")
                     return
                 }
-                let requeued = try MonitorStore(path: config.storePath).requeueFailed(wanted, now: Date())
+                let requeued = try await OpenedStore(config, logger: quietLogger).use {
+                    try await $0.requeueFailed(wanted, now: Date())
+                }
                 print("queued again: \(Self.list(requeued)) (no monitor answered; sent when it next runs)")
             }
 

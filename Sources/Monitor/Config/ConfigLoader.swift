@@ -128,7 +128,7 @@ extension ConfigReader {
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
             "properties",
         ]
-        guard let top = mapping(root, at: "", allowed: topKeys) else { return config }
+        guard let top = mapping(root, at: "", allowed: topKeys.union(Self.storeKeys)) else { return config }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
         if let node = top["confirmation_delay"] {
             if case .scalar(let s) = node, ["false", "off", "no"].contains(s.string.lowercased()) {
@@ -174,6 +174,7 @@ extension ConfigReader {
             }
         }
         if let node = top["remediation"] { config.remediation = readRemediation(node) }
+        config.store = readStore(top, environment: environment)
         config.secrets = readSecrets(environment)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)

@@ -36,6 +36,8 @@ public struct MonitorConfig: Sendable {
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
     public var secrets: Secrets
+    /// The store backend (`store`, `ZUMIK_DATABASE_URL`) and this instance's `location`.
+    public var store = StoreSettings()
 
     public init(
         interval: Duration = .seconds(60),

@@ -9,7 +9,10 @@ import UnixSignals
 /// Wires a whole monitor from a configuration: store, curl engine, outbox sender, monitor loop and control API,
 /// as services for one `ServiceGroup` (the executable's `run`, and tests). Issue 5 passes its responder here.
 public struct MonitorRuntime: Sendable {
-    public let store: MonitorStore
+    /// The configured store (`store: sqlite` or `postgres`).
+    public let storage: any MonitorStorage
+    /// The PostgreSQL pool, run first in the service group (and so stopped last); nil for SQLite.
+    let storageService: (any Service)?
     public let engine: CurlEngine
     public let outbox: AlertOutbox
     public let sender: AlertSender
@@ -44,7 +47,10 @@ public struct MonitorRuntime: Sendable {
     ) throws {
         try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
         self.logger = logger
-        store = try MonitorStore(path: config.storePath)
+        let opened = try OpenedStore(config, logger: logger)
+        storage = opened.storage
+        storageService = opened.service
+        let store = storage
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
         registry = PrometheusCollectorRegistry()
@@ -97,15 +103,24 @@ public struct MonitorRuntime: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: sender),
-                    .init(service: monitor),
-                    .init(service: controlApplication(onServerRunning: onServerRunning)),
-                ],
+                services: (storageService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [
+                        .init(service: sender),
+                        .init(service: monitor),
+                        .init(service: controlApplication(onServerRunning: onServerRunning)),
+                    ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+    }
+
+    /// The SQLite store (tests and tools of a `store: sqlite` monitor).
+    public var store: MonitorStore {
+        guard let sqlite = storage as? MonitorStore else {
+            preconditionFailure("MonitorRuntime.store: this monitor's store is PostgreSQL; use `storage`")
+        }
+        return sqlite
     }
 }

@@ -138,10 +138,7 @@ public final class MonitorStore: MonitorStorage {
                         incidentID: id,
                         at: now,
                         kind: "transition",
-                        payload: .object([
-                            "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
-                            "reasons": .array(result.reasons.map { .string($0) }),
-                        ])
+                        payload: TransitionRecord.payload(transition, result)
                     )
                 }
             }
