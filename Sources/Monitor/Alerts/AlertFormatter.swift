@@ -19,6 +19,7 @@ public enum AlertFormatter {
     }
 
     public static func message(for event: AlertEvent) -> DiscordMessage {
+        if let advisory = event.advisory { return Self.advisory(advisory, event) }
         let result = event.result
         let t = event.transition
         let title: String

@@ -307,7 +307,7 @@ extension ConfigReader {
         if sequence.isEmpty { fail("properties", "must list at least one property") }
         let keys: Set<String> = [
             "name", "url", "method", "expected_status", "body_contains", "timeout", "degraded_ms", "alert_only",
-            "host", "service", "ca_file",
+            "host", "service", "ca_file", "quorum",
         ]
         var out: [PropertyConfig] = []
         var seen: [String: Int] = [:]
@@ -399,6 +399,7 @@ extension ConfigReader {
                     fail("\(path).ca_file", "cannot read \"\(ca)\"")
                 }
             }
+            property.quorum = int(entry["quorum"], at: "\(path).quorum", range: 1...100)
             if !property.alertOnly, property.host != nil, property.service == nil {
                 fail("\(path).service", "required when a property has a host and is not alert_only")
             }

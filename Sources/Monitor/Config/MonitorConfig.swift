@@ -90,6 +90,8 @@ public struct PropertyConfig: Sendable, Hashable {
     public var host: String?
     /// The service remediation targets, e.g. `api-core`.
     public var service: String?
+    /// Live locations that must agree before the property's state changes (`quorum`; nil: a majority).
+    public var quorum: Int? = nil
 
     public init(
         name: String,

@@ -162,6 +162,11 @@ public final class MonitorService: Service {
         do {
             recorded = try await store.record(
                 result,
+                at: LocationContext(
+                    name: config.store.location,
+                    liveWindow: 3 * config.interval.timeInterval,
+                    quorum: property.quorum
+                ),
                 policy: policy,
                 now: result.at,
                 message: AlertFormatter.message(for:)
@@ -178,6 +183,20 @@ public final class MonitorService: Service {
             }
             wake.signal()
             logger.info("state not confirmed; confirmation probe scheduled", metadata: meta)
+        }
+        if let decision = recorded.quorum { metrics.quorum(property.name, decision, advisory: recorded.advisory) }
+        if let advisory = recorded.advisory {
+            var advised = meta
+            advised["location"] = "\(advisory.location)"
+            advised["location.sees"] = "\(advisory.sees.rawValue)"
+            advised["quorum.failing"] = .stringConvertible(advisory.decision.failing.count)
+            advised["quorum.live"] = .stringConvertible(advisory.decision.live.count)
+            advised["quorum.required"] = .stringConvertible(advisory.decision.required)
+            logger.notice(
+                advisory.kind == .failingAlone ? "location failing alone, below quorum" : "location advisory cleared",
+                metadata: advised
+            )
+            outbox.signal.signal()
         }
         guard let transition = recorded.transition else { return }
         metrics.transition(property.name, to: transition.to)

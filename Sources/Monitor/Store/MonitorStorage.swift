@@ -85,4 +85,18 @@ public protocol MonitorStorage: Sendable {
     /// Queues parked rows again, due at `now` in their original order (`ids` nil: every parked row; ids of
     /// rows that are not parked are ignored). Returns the ids requeued, in one transaction.
     func requeueFailed(_ ids: [Int64]?, now: Date) async throws -> [Int64]
+
+    // MARK: Locations
+
+    /// `record` as one location of a fleet sees it: the result steps this location's own debounce and renews its
+    /// heartbeat; the property's state then follows the quorum of live locations (`Quorum.decide`), and the
+    /// incident, transition and alert are `record`'s, once for the fleet. `record` is this with
+    /// `LocationContext.solo` (a single instance is the whole fleet).
+    func record(
+        _ result: ProbeResult,
+        at location: LocationContext,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome
 }

@@ -58,6 +58,10 @@ public struct RecordOutcome: Sendable {
     /// The outbox row written for the transition (nil when none, or silenced).
     public var outboxID: Int64?
     public var silenced: Bool
+    /// The fleet's verdict this result contributed to (who is live, who sees the property failing).
+    public var quorum: QuorumDecision? = nil
+    /// The advisory queued for this location (outbox kind `advisory`), if any.
+    public var advisory: LocationAdvisory? = nil
 }
 
 /// A transition to announce, with what a message needs to say about it.
@@ -68,6 +72,8 @@ public struct AlertEvent: Sendable {
     public var at: Date
     /// Extra context, e.g. "state changed during maintenance".
     public var note: String?
+    /// Set for a location's advisory (failing alone, below quorum; or cleared) instead of a transition alert.
+    public var advisory: LocationAdvisory? = nil
 
     public init(transition: Transition, result: ProbeResult, incident: Incident?, at: Date, note: String?) {
         self.transition = transition
@@ -75,5 +81,20 @@ public struct AlertEvent: Sendable {
         self.incident = incident
         self.at = at
         self.note = note
+    }
+}
+
+extension AlertEvent {
+    /// The event an advisory is rendered from (its message kind is `advisory`, not a transition).
+    static func advisory(_ advisory: LocationAdvisory, result: ProbeResult, at: Date) -> AlertEvent {
+        var event = AlertEvent(
+            transition: Transition(from: .healthy, to: advisory.sees),
+            result: result,
+            incident: nil,
+            at: at,
+            note: nil
+        )
+        event.advisory = advisory
+        return event
     }
 }

@@ -73,7 +73,8 @@ enum PostgresMigrations {
                     WHERE delivered_at IS NULL AND failed_at IS NULL
                 """,
             ]
-        )
+        ),
+        Migration(version: 2, name: "monitor-v3-locations", statements: PostgresLocations.schema),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

@@ -73,9 +73,44 @@ public final class PostgresStore: MonitorStorage, Service {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
+        try await record(result, at: .solo, policy: policy, now: now, message: message)
+    }
+
+    public func record(
+        _ result: ProbeResult,
+        at location: LocationContext,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
         try await write { connection, logger in
             let previous = try await PostgresPropertyStates.lock(connection, result.property, now: now, logger: logger)
-            let step = Debounce.apply(result, to: previous, policy: policy, now: now)
+            let seen =
+                try await PostgresLocations.find(
+                    connection,
+                    property: result.property,
+                    location: location.name,
+                    logger: logger
+                ) ?? Quorum.seed(from: previous)
+            var own = Debounce.apply(result, to: seen, policy: policy, now: now)
+            try await PostgresLocations.save(connection, location: location.name, own.state, now: now, logger: logger)
+            try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
+            let decision = Quorum.decide(
+                try await PostgresLocations.views(connection, property: result.property, logger: logger),
+                now: now,
+                context: location
+            )
+            let advisory = Quorum.advisory(own: &own.state, location: location.name, decision: decision, now: now)
+            if advisory != nil {
+                try await PostgresLocations.save(
+                    connection,
+                    location: location.name,
+                    own.state,
+                    now: now,
+                    logger: logger
+                )
+            }
+            let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
             var state = step.state
             var incident: Incident? = nil
             if let id = state.openIncidentID {
@@ -126,14 +161,27 @@ public final class PostgresStore: MonitorStorage, Service {
                 )
                 state.announced = transition.to
             }
+            var advisoryID: Int64?
+            if let advisory, !silenced {
+                advisoryID = try await PostgresOutbox.insert(
+                    connection,
+                    message(.advisory(advisory, result: result, at: now)),
+                    kind: "advisory",
+                    incidentID: nil,
+                    now: now,
+                    logger: logger
+                )
+            }
             try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
             return RecordOutcome(
                 state: state,
                 transition: step.transition,
                 confirmAt: step.confirmAt,
                 incident: incident,
-                outboxID: outboxID,
-                silenced: silenced
+                outboxID: outboxID ?? advisoryID,
+                silenced: silenced,
+                quorum: decision,
+                advisory: silenced ? nil : advisory
             )
         }
     }

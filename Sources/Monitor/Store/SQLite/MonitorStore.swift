@@ -86,6 +86,10 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
+        // Locations (issue 13): each location's own debounce per property, and each location's heartbeat.
+        migrator.registerMigration("monitor-v3-locations") { db in
+            try db.execute(sql: LocationStateRepository.schema)
+        }
         try migrator.migrate(pool)
     }
 
@@ -105,9 +109,32 @@ public final class MonitorStore: MonitorStorage {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
+        try await record(result, at: .solo, policy: policy, now: now, message: message)
+    }
+
+    public func record(
+        _ result: ProbeResult,
+        at location: LocationContext,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
         try writeNow { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
-            let step = Debounce.apply(result, to: previous, policy: policy, now: now)
+            let seen =
+                try LocationStateRepository.find(db, property: result.property, location: location.name)
+                ?? Quorum.seed(from: previous)
+            var own = Debounce.apply(result, to: seen, policy: policy, now: now)
+            try LocationStateRepository.save(db, location: location.name, own.state, now: now)
+            try LocationStateRepository.heartbeat(db, location: location.name, now: now)
+            let decision = Quorum.decide(
+                try LocationStateRepository.views(db, property: result.property),
+                now: now,
+                context: location
+            )
+            let advisory = Quorum.advisory(own: &own.state, location: location.name, decision: decision, now: now)
+            if advisory != nil { try LocationStateRepository.save(db, location: location.name, own.state, now: now) }
+            let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
             var state = step.state
             var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
             if let transition = step.transition {
@@ -152,14 +179,26 @@ public final class MonitorStore: MonitorStorage {
                 )
                 state.announced = transition.to
             }
+            var advisoryID: Int64?
+            if let advisory, !silenced {
+                advisoryID = try OutboxRepository.insert(
+                    db,
+                    message(.advisory(advisory, result: result, at: now)),
+                    kind: "advisory",
+                    incidentID: nil,
+                    now: now
+                )
+            }
             try PropertyStateRepository.save(db, state, now: now)
             return RecordOutcome(
                 state: state,
                 transition: step.transition,
                 confirmAt: step.confirmAt,
                 incident: incident,
-                outboxID: outboxID,
-                silenced: silenced
+                outboxID: outboxID ?? advisoryID,
+                silenced: silenced,
+                quorum: decision,
+                advisory: silenced ? nil : advisory
             )
         }
     }
