@@ -62,7 +62,7 @@ struct PostgresMonitorProcessTests {
             #expect(process.terminationStatus == 0, "\(text)")
             outputs.append(text)
         }
-        #expect(outputs.filter { $0.contains("applied 1, 2;") }.count == 1, "\(outputs)")
+        #expect(outputs.filter { $0.contains("applied 1, 2, 3;") }.count == 1, "\(outputs)")
         #expect(outputs.filter { $0.contains("nothing to apply") }.count == 1, "\(outputs)")
         // The connection string's password is never printed.
         #expect(outputs.allSatisfy { !$0.contains(server.password) })

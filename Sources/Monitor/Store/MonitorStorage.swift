@@ -99,4 +99,29 @@ public protocol MonitorStorage: Sendable {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome
+
+    // MARK: Remediation leases
+
+    /// Takes the remediation lease of an incident for `holder` until `now + duration`: granted when nobody
+    /// holds it, when the holder's lease has expired (a takeover: the fencing token goes up by one), or when
+    /// `holder` holds it already (renewed, same token). Nil while another holder's lease is valid, or once the
+    /// remediation was completed.
+    func acquireLease(incidentID: IncidentID, holder: String, now: Date, duration: TimeInterval) async throws
+        -> RemediationLease?
+    /// Appends like `appendIncidentEvent`, only while `lease` is still the incident's lease (same holder and
+    /// token, not expired at `at`), and renews it until `at + duration`, in the same transaction. Otherwise
+    /// writes nothing and throws `LeaseLost`: a holder that was taken over cannot write the journal entry
+    /// that precedes its next action, so it never runs it.
+    func appendIncidentEvent(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)?,
+        noticeKind: String,
+        fence lease: RemediationLease,
+        duration: TimeInterval
+    ) async throws
+    /// Marks the remediation done: the lease is never granted again (nothing is left to take over).
+    func completeLease(_ lease: RemediationLease) async throws
 }

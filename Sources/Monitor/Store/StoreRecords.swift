@@ -98,3 +98,27 @@ extension AlertEvent {
         return event
     }
 }
+
+/// The right to remediate one incident: who holds it, until when, and the fencing token (one more on each
+/// takeover) that every journal write before an action is checked against.
+public struct RemediationLease: Sendable, Hashable {
+    public var incidentID: IncidentID
+    public var holder: String
+    public var token: Int64
+    public var expiresAt: Date
+
+    public init(incidentID: IncidentID, holder: String, token: Int64, expiresAt: Date) {
+        self.incidentID = incidentID
+        self.holder = holder
+        self.token = token
+        self.expiresAt = expiresAt
+    }
+}
+
+/// A journal write under a lease that is no longer this holder's (taken over, expired or completed).
+public struct LeaseLost: Error, CustomStringConvertible {
+    public var lease: RemediationLease
+    public var description: String {
+        "incident \(lease.incidentID): the remediation lease of \(lease.holder) (token \(lease.token)) is no longer held"
+    }
+}

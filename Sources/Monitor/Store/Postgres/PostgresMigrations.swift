@@ -75,6 +75,7 @@ enum PostgresMigrations {
             ]
         ),
         Migration(version: 2, name: "monitor-v3-locations", statements: PostgresLocations.schema),
+        Migration(version: 3, name: "monitor-v3-leases", statements: PostgresLeases.schema),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

@@ -280,24 +280,47 @@ public final class PostgresStore: MonitorStorage, Service {
         noticeKind: String
     ) async throws {
         try await write { connection, logger in
-            try await PostgresIncidentEvents.append(
+            try await Self.append(
                 connection,
-                incidentID: incidentID,
-                at: at,
+                incidentID,
                 kind: kind,
                 payload: payload,
+                at: at,
+                notice: notice,
+                noticeKind: noticeKind,
                 logger: logger
             )
-            if let notice {
-                _ = try await PostgresOutbox.insert(
-                    connection,
-                    notice,
-                    kind: noticeKind,
-                    incidentID: incidentID,
-                    now: Date(),
-                    logger: logger
-                )
-            }
+        }
+    }
+
+    /// An incident record and its notice, in the caller's transaction.
+    static func append(
+        _ connection: PostgresConnection,
+        _ incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)?,
+        noticeKind: String,
+        logger: Logger
+    ) async throws {
+        try await PostgresIncidentEvents.append(
+            connection,
+            incidentID: incidentID,
+            at: at,
+            kind: kind,
+            payload: payload,
+            logger: logger
+        )
+        if let notice {
+            _ = try await PostgresOutbox.insert(
+                connection,
+                notice,
+                kind: noticeKind,
+                incidentID: incidentID,
+                now: Date(),
+                logger: logger
+            )
         }
     }
 
@@ -417,13 +440,21 @@ public final class PostgresStore: MonitorStorage, Service {
     }
 
     /// One transaction, run to its end even if the caller is cancelled (in a task of its own).
-    private func write<T: Sendable>(
+    func write<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         try await migrations.ensure(migrate)
         let (client, logger) = (client, logger)
         return try await Task {
-            try await client.withTransaction(logger: logger) { connection in try await body(connection, logger) }
+            do {
+                return try await client.withTransaction(logger: logger) { connection in
+                    try await body(connection, logger)
+                }
+            } catch let error as PostgresTransactionError {
+                // What the transaction's body threw (e.g. `LeaseLost`), once it was rolled back.
+                if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
+                throw error
+            }
         }.value
     }
 

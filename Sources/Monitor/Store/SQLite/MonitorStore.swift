@@ -90,6 +90,10 @@ public final class MonitorStore: MonitorStorage {
         migrator.registerMigration("monitor-v3-locations") { db in
             try db.execute(sql: LocationStateRepository.schema)
         }
+        // Remediation leases (issue 13): one remediator per incident, fenced by a token.
+        migrator.registerMigration("monitor-v3-leases") { db in
+            try db.execute(sql: LeaseRepository.schema)
+        }
         try migrator.migrate(pool)
     }
 
@@ -288,10 +292,31 @@ public final class MonitorStore: MonitorStorage {
         noticeKind: String = "remediation"
     ) async throws {
         try writeNow { db in
-            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
-            if let notice {
-                _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
-            }
+            try Self.append(
+                db,
+                incidentID,
+                kind: kind,
+                payload: payload,
+                at: at,
+                notice: notice,
+                noticeKind: noticeKind
+            )
+        }
+    }
+
+    /// An incident record and its notice, in the caller's transaction.
+    static func append(
+        _ db: Database,
+        _ incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)?,
+        noticeKind: String
+    ) throws {
+        try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+        if let notice {
+            _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
         }
     }
 
@@ -365,7 +390,7 @@ public final class MonitorStore: MonitorStorage {
     }
 
     /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
-    private func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
+    func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
         try pool.write(updates)
     }
 }

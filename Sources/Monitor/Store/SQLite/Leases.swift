@@ -1,0 +1,40 @@
+public import ActionKit
+public import Foundation
+import GRDB
+
+/// Remediation leases on SQLite: the single instance takes them like any member of a fleet.
+extension MonitorStore {
+    public func acquireLease(incidentID: IncidentID, holder: String, now: Date, duration: TimeInterval) async throws
+        -> RemediationLease?
+    {
+        try writeNow { db in try LeaseRepository.acquire(db, incidentID, holder: holder, now: now, duration: duration) }
+    }
+
+    public func appendIncidentEvent(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)?,
+        noticeKind: String,
+        fence lease: RemediationLease,
+        duration: TimeInterval
+    ) async throws {
+        try writeNow { db in
+            try LeaseRepository.fence(db, lease, at: at, duration: duration)
+            try Self.append(
+                db,
+                incidentID,
+                kind: kind,
+                payload: payload,
+                at: at,
+                notice: notice,
+                noticeKind: noticeKind
+            )
+        }
+    }
+
+    public func completeLease(_ lease: RemediationLease) async throws {
+        try writeNow { db in try LeaseRepository.complete(db, lease) }
+    }
+}
