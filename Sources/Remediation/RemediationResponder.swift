@@ -49,7 +49,12 @@ public struct RemediationResponder: IncidentResponder {
             ),
             agents: agents,
             model: model,
-            journal: StorageJournal(store: context.store, outbox: context.outbox),
+            journal: StorageJournal(
+                store: context.store,
+                outbox: context.outbox,
+                lease: context.lease,
+                leaseDuration: context.leaseDuration
+            ),
             prober: ContextReprober(reprobe: context.reprobe),
             clock: ContinuousClock(),
             logger: logger,

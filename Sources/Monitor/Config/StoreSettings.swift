@@ -6,6 +6,8 @@ import Yams
 /// - `store`: `sqlite` (the default: one machine, the file at `store_path`) or `postgres` (any number of
 ///   monitors sharing one database; the connection string is read from the environment variable
 ///   `ZUMIK_DATABASE_URL`, never from the file, and never logged).
+/// - `remediation_lease`: how long an instance's claim on an incident's remediation lasts without a journal
+///   write (default 2m); a dead instance's incident is taken over by another after it.
 /// - `location`: this instance's location name (`^[a-z0-9][a-z0-9._-]{0,63}$`); the environment variable
 ///   `ZUMIK_LOCATION` overrides it; default: the host name.
 public struct StoreSettings: Sendable {
@@ -20,6 +22,7 @@ public struct StoreSettings: Sendable {
 
     public var backend: Backend
     public var location: String
+    public var remediationLease: Duration = .seconds(120)
 
     public init(backend: Backend = .sqlite, location: String = StoreSettings.defaultLocation) {
         self.backend = backend
@@ -46,7 +49,7 @@ public struct StoreSettings: Sendable {
 
 extension ConfigReader {
     /// The top-level keys this file reads.
-    static let storeKeys: Set<String> = ["store", "location"]
+    static let storeKeys: Set<String> = ["store", "location", "remediation_lease"]
 
     /// `store`, `location` and their environment variables.
     mutating func readStore(_ top: [String: Node], environment: [String: String]) -> StoreSettings {
@@ -67,6 +70,7 @@ extension ConfigReader {
                 fail("location", "not a location name (a-z, 0-9, '.', '_', '-'; at most 64): \"\(location)\"")
             }
         }
+        if let lease = duration(top["remediation_lease"], at: "remediation_lease") { settings.remediationLease = lease }
         switch string(top["store"], at: "store") {
         case nil, "sqlite":
             break

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import Probing
 
 // MARK: - The seam for remediation
@@ -20,6 +20,10 @@ public import Probing
 
 /// What a responder is told about an incident.
 public struct IncidentContext: Sendable {
+    /// The remediation lease this instance holds for the incident (nil: no fencing, e.g. in tests that call a
+    /// responder directly); journal writes before actions are fenced with it and renew it for `leaseDuration`.
+    public var lease: RemediationLease? = nil
+    public var leaseDuration: TimeInterval = 120
     public var incidentID: IncidentID
     public var property: PropertyConfig
     /// The ops-agent host serving the property (URL/token may be nil when the environment lacks them).

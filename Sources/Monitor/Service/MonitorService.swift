@@ -28,6 +28,8 @@ public final class MonitorService: Service {
         /// Properties whose probe is running: not started again until it is recorded.
         var probing: Set<String> = []
         var responding: Set<IncidentID> = []
+        /// When to look for remediations to take over next (`takeOverExpiredRemediations`).
+        var nextTakeover: Date = .distantPast
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
     }
@@ -96,6 +98,7 @@ public final class MonitorService: Service {
             while !Task.isCancelled {
                 let start = now()
                 await endExpiredSilences(now: start)
+                await takeOverExpiredRemediations(now: start)
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
                         let result = await self.prober.probe(property.target, now: self.now)
@@ -226,7 +229,7 @@ public final class MonitorService: Service {
         resumed: Bool
     ) {
         guard !property.alertOnly, let hostName = property.host, let host = config.hosts[hostName] else { return }
-        let context = IncidentContext(
+        var context = IncidentContext(
             incidentID: incidentID,
             property: property,
             host: host,
@@ -240,14 +243,56 @@ public final class MonitorService: Service {
             maxRemediationRounds: config.secrets.maxRemediationRounds,
             transport: transport
         )
+        context.leaseDuration = config.store.remediationLease.timeInterval
         responseQueue.yield(context)
     }
 
+    /// Runs the responder for an incident under its remediation lease: only the instance holding the lease
+    /// remediates; a remediation that ran to its end is marked complete, never taken over.
     private func respond(_ context: IncidentContext) async {
         let first = schedule.withLock { $0.responding.insert(context.incidentID).inserted }
         guard first else { return }
         defer { _ = schedule.withLock { $0.responding.remove(context.incidentID) } }
+        var context = context
+        let meta: Logger.Metadata = [
+            "incident.id": "\(context.incidentID)", "lease.holder": "\(config.store.location)",
+        ]
+        do {
+            guard
+                let lease = try await store.acquireLease(
+                    incidentID: context.incidentID,
+                    holder: config.store.location,
+                    now: now(),
+                    duration: context.leaseDuration
+                )
+            else {
+                logger.debug("remediation held by another location, or done", metadata: meta)
+                return
+            }
+            context.lease = lease
+            if lease.token > 1 { logger.notice("remediation taken over", metadata: meta) }
+        } catch {
+            var failed = meta
+            failed["error"] = "\(error)"
+            logger.error("cannot take the remediation lease; not remediating", metadata: failed)
+            return
+        }
         await responder.incidentOpened(context)
+        guard !Task.isCancelled, let lease = context.lease else { return }
+        try? await store.completeLease(lease)
+    }
+
+    /// Once per lease period, offers every open, down incident to `respond`: an incident whose remediator died
+    /// (its lease expired) is taken over and resumed from its journal; the others are left to their holder.
+    private func takeOverExpiredRemediations(now: Date) async {
+        let due = schedule.withLock { s in
+            guard now >= s.nextTakeover else { return false }
+            s.nextTakeover = now.addingTimeInterval(
+                min(config.store.remediationLease.timeInterval, config.interval.timeInterval)
+            )
+            return true
+        }
+        if due { await resumeOpenIncidents() }
     }
 
     private func resumeOpenIncidents() async {

@@ -1,5 +1,5 @@
 import ActionKit
-import Foundation
+public import Foundation
 public import Monitor
 
 /// The journal on the monitor's store, through `MonitorStorage`: entries are records of the incident
@@ -8,12 +8,22 @@ public import Monitor
 public struct StorageJournal: RemediationJournal {
     let store: any MonitorStorage
     let outbox: AlertOutbox
+    /// The remediation lease every entry is fenced with (nil: unfenced), renewed for `leaseDuration`.
+    let lease: RemediationLease?
+    let leaseDuration: TimeInterval
 
     static let eventPrefix = "remediation."
 
-    public init(store: any MonitorStorage, outbox: AlertOutbox) {
+    public init(
+        store: any MonitorStorage,
+        outbox: AlertOutbox,
+        lease: RemediationLease? = nil,
+        leaseDuration: TimeInterval = 120
+    ) {
         self.store = store
         self.outbox = outbox
+        self.lease = lease
+        self.leaseDuration = leaseDuration
     }
 
     public func entries(for incidentID: IncidentID) async throws -> [RemediationJournalEntry] {
@@ -35,15 +45,33 @@ public struct StorageJournal: RemediationJournal {
         return entries
     }
 
+    /// Writes the entry; under a lease, only while this instance still holds it (else `LeaseLost`, nothing
+    /// written, so the action the entry precedes is never sent).
     public func append(_ entry: RemediationJournalEntry, notice: RemediationNotice?) async throws {
-        try await store.appendIncidentEvent(
-            incidentID: entry.incidentID,
-            kind: Self.eventPrefix + entry.kind.rawValue,
-            payload: try Self.payload(entry),
-            at: entry.at,
-            notice: notice.map(Self.message),
-            noticeKind: "remediation"
-        )
+        let kind = Self.eventPrefix + entry.kind.rawValue
+        let payload = try Self.payload(entry)
+        let message = notice.map(Self.message)
+        if let lease {
+            try await store.appendIncidentEvent(
+                incidentID: entry.incidentID,
+                kind: kind,
+                payload: payload,
+                at: entry.at,
+                notice: message,
+                noticeKind: "remediation",
+                fence: lease,
+                duration: leaseDuration
+            )
+        } else {
+            try await store.appendIncidentEvent(
+                incidentID: entry.incidentID,
+                kind: kind,
+                payload: payload,
+                at: entry.at,
+                notice: message,
+                noticeKind: "remediation"
+            )
+        }
         if notice != nil { outbox.wake() }
     }
 
