@@ -32,6 +32,8 @@ public struct MonitorConfig: Sendable {
     public var retryMax: Duration
     /// The `remediation:` settings (model, settle time, caps).
     public var remediation: RemediationSettings
+    /// How incidents reach the on-call channel (`discord.edit_messages`, `paging.reminder_minutes`).
+    public var onCall = OnCallSettings()
     public var properties: [PropertyConfig]
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]

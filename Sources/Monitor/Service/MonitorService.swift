@@ -164,7 +164,7 @@ public final class MonitorService: Service {
                 result,
                 policy: policy,
                 now: result.at,
-                message: AlertFormatter.message(for:)
+                message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
             )
         } catch {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.

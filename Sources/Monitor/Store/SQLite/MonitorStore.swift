@@ -86,6 +86,7 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
+        IncidentMessageRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
@@ -110,6 +111,7 @@ public final class MonitorStore: MonitorStorage {
             let step = Debounce.apply(result, to: previous, policy: policy, now: now)
             var state = step.state
             var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
+            var transitionEventID: Int64?
             if let transition = step.transition {
                 switch transition.kind {
                 case .opened:
@@ -133,12 +135,15 @@ public final class MonitorStore: MonitorStorage {
                     state.openIncidentID = nil
                 }
                 if let id = incident?.id {
-                    try IncidentEventRepository.append(
+                    transitionEventID = try IncidentEventRepository.append(
                         db,
                         incidentID: id,
                         at: now,
                         kind: "transition",
                         payload: .object([
+                            "property": .string(result.property), "url": .string(result.url),
+                            "status": result.status.map { .number(Double($0)) } ?? .null,
+                            "latency": .string(AlertFormatter.latency(result.timings)),
                             "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
                             "reasons": .array(result.reasons.map { .string($0) }),
                         ])
@@ -148,12 +153,18 @@ public final class MonitorStore: MonitorStorage {
             let silenced = state.isSilenced(at: now)
             var outboxID: Int64?
             if let transition = step.transition, !silenced {
-                outboxID = try Self.announce(
-                    db,
-                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
-                    message
-                )
+                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
+                let rendered = message(event)
+                if rendered is IncidentMessageRender, let id = incident?.id {
+                    try IncidentMessageRepository.ensure(db, id, at: now)
+                } else {
+                    outboxID = try Self.announce(db, event, { _ in rendered })
+                }
                 state.announced = transition.to
+            }
+            if let id = incident?.id, let eventID = transitionEventID {
+                let render = try IncidentMessageRepository.touch(db, id, through: eventID, now: now)
+                outboxID = outboxID ?? render
             }
             try PropertyStateRepository.save(db, state, now: now)
             return RecordOutcome(
@@ -252,7 +263,16 @@ public final class MonitorStore: MonitorStorage {
         noticeKind: String = "remediation"
     ) async throws {
         try writeNow { db in
-            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            let eventID = try IncidentEventRepository.append(
+                db,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                notice: notice
+            )
+            // An incident with a living message shows the notice there (one coalesced edit), not as a post.
+            if try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date()) != nil { return }
             if let notice {
                 _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
             }
@@ -268,8 +288,16 @@ public final class MonitorStore: MonitorStorage {
     ) async throws -> Bool {
         try writeNow { db in
             guard try IncidentRepository.markPaged(db, incidentID, at: at) else { return false }
-            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            let eventID = try IncidentEventRepository.append(
+                db,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                notice: page
+            )
             _ = try OutboxRepository.insert(db, page, kind: "page", incidentID: incidentID, now: Date(), urgent: true)
+            try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date())
             return true
         }
     }
@@ -332,4 +360,9 @@ public final class MonitorStore: MonitorStorage {
     private func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
         try pool.write(updates)
     }
+
+    /// One write transaction, for the store's operations kept in other files (`SQLite/<Topic>.swift`).
+    func write<T>(_ updates: (Database) throws -> T) throws -> T { try pool.write(updates) }
+    /// One read, for the same.
+    func read<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 }
