@@ -37,12 +37,18 @@ final class RecordingResponder: IncidentResponder {
     let calls = Mutex<[IncidentContext]>([])
     let heal: FlakyProperty?
     let reprobed = Mutex<[ProbeResult]>([])
+    /// Awaited before healing.
+    let before: @Sendable (IncidentContext) async -> Void
 
-    init(heal: FlakyProperty? = nil) { self.heal = heal }
+    init(heal: FlakyProperty? = nil, after before: @escaping @Sendable (IncidentContext) async -> Void = { _ in }) {
+        self.heal = heal
+        self.before = before
+    }
 
     func incidentOpened(_ context: IncidentContext) async {
         calls.withLock { $0.append(context) }
         guard let heal else { return }
+        await before(context)
         heal.set(200)
         if let result = await context.reprobe(context.property.name) {
             reprobed.withLock { $0.append(result) }

@@ -152,11 +152,14 @@ extension JSONValue {
 
 extension AlertFormatter {
     /// What a transition queues: with `editMessages`, the incident's living message (rendered and created or
-    /// edited by the sender) and a post of its own only for the recovery; without, one post per transition.
+    /// edited by the sender) and a post of its own only for the recovery that resolves the incident; without,
+    /// one post per transition.
     public static func transitionMessage(editMessages: Bool) -> @Sendable (AlertEvent) -> any OutboxMessage {
         guard editMessages else { return { message(for: $0) } }
         return { event in
-            event.transition.kind == .recovered ? message(for: event) : IncidentMessageRender()
+            // The recovery that resolves the incident (its last property) is posted; the rest are edits.
+            event.transition.kind == .recovered && event.incident?.closedAt != nil
+                ? message(for: event) : IncidentMessageRender()
         }
     }
 }

@@ -119,6 +119,13 @@ public struct PropertyConfig: Sendable, Hashable {
         self.service = service
     }
 
+    /// Properties that share an incident: a remediable property's host and service (`HOST/SERVICE`); nil
+    /// for alert-only properties and those without both, which always have incidents of their own.
+    public var incidentGroup: String? {
+        guard !alertOnly, let host, let service else { return nil }
+        return "\(host)/\(service)"
+    }
+
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ProbeTarget, Value>) -> Value {
         get { target[keyPath: keyPath] }
         set { target[keyPath: keyPath] = newValue }

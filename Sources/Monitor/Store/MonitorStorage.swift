@@ -106,4 +106,18 @@ public protocol MonitorStorage: Sendable {
     /// Discord no longer knows `messageID` (it answered 404 to an edit): forgets it, so that the next send
     /// creates a new message (and keeps that one's id).
     func forgetIncidentMessage(incidentID: IncidentID, messageID: String) async throws
+
+    // MARK: Correlation (properties sharing a host and service share one incident)
+
+    /// `record`, where a property's confirmed transition away from healthy joins the incident already open
+    /// for `incidentGroup` (its host and service; nil: never shared) instead of opening one of its own, and
+    /// a recovery closes the incident only when the last of its properties has recovered. One transaction,
+    /// like `record`.
+    func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        incidentGroup: String?,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome
 }

@@ -60,6 +60,9 @@ public struct RecordOutcome: Sendable {
     /// The outbox row written for the transition (nil when none, or silenced).
     public var outboxID: Int64?
     public var silenced: Bool
+    /// The transition joined an incident already open for the same host and service (`incidentGroup`):
+    /// that incident's remediation and page are this property's too.
+    public var joinedOpenIncident = false
 }
 
 /// A transition to announce, with what a message needs to say about it.

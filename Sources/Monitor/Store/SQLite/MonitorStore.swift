@@ -87,6 +87,7 @@ public final class MonitorStore: MonitorStorage {
             )
         }
         IncidentMessageRepository.registerMigration(&migrator)
+        IncidentGroupRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
@@ -106,21 +107,46 @@ public final class MonitorStore: MonitorStorage {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
+        try await record(result, policy: policy, incidentGroup: nil, now: now, message: message)
+    }
+
+    public func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        incidentGroup: String?,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
         try writeNow { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
             let step = Debounce.apply(result, to: previous, policy: policy, now: now)
             var state = step.state
             var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
             var transitionEventID: Int64?
+            var joined = false
             if let transition = step.transition {
                 switch transition.kind {
                 case .opened:
-                    incident = try IncidentRepository.open(
-                        db,
-                        property: result.property,
-                        at: now,
-                        health: transition.to
-                    )
+                    if let group = incidentGroup, let open = try IncidentGroupRepository.openIncident(db, group: group)
+                    {
+                        // Same host and service: the property joins the incident already open for them.
+                        joined = true
+                        if transition.to == .down, open.health != .down {
+                            try IncidentRepository.setHealth(db, open.id, .down)
+                        }
+                        incident = try IncidentRepository.find(db, open.id)
+                    } else {
+                        incident = try IncidentRepository.open(
+                            db,
+                            property: result.property,
+                            at: now,
+                            health: transition.to
+                        )
+                        if let id = incident?.id, let group = incidentGroup {
+                            try IncidentGroupRepository.setGroup(db, id, group)
+                        }
+                    }
+                    if let id = incident?.id { try IncidentGroupRepository.join(db, id, property: result.property) }
                     state.openIncidentID = incident?.id
                 case .escalated, .deescalated:
                     if let id = state.openIncidentID {
@@ -129,7 +155,11 @@ public final class MonitorStore: MonitorStorage {
                     }
                 case .recovered:
                     if let id = state.openIncidentID {
-                        try IncidentRepository.close(db, id, at: now)
+                        // The incident resolves when the last of its properties recovers.
+                        try IncidentGroupRepository.leave(db, id, property: result.property)
+                        if try IncidentGroupRepository.openMembers(db, id) == 0 {
+                            try IncidentRepository.close(db, id, at: now)
+                        }
                         incident = try IncidentRepository.find(db, id)
                     }
                     state.openIncidentID = nil
@@ -167,7 +197,7 @@ public final class MonitorStore: MonitorStorage {
                 outboxID = outboxID ?? render
             }
             try PropertyStateRepository.save(db, state, now: now)
-            return RecordOutcome(
+            var outcome = RecordOutcome(
                 state: state,
                 transition: step.transition,
                 confirmAt: step.confirmAt,
@@ -175,6 +205,8 @@ public final class MonitorStore: MonitorStorage {
                 outboxID: outboxID,
                 silenced: silenced
             )
+            outcome.joinedOpenIncident = joined
+            return outcome
         }
     }
 
