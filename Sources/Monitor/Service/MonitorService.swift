@@ -137,9 +137,17 @@ public final class MonitorService: Service {
         await probeAndRecord(config.properties)
     }
 
+    /// Probes `name` again (remediation's re-probe), with the other properties of its incident group (same
+    /// host and service) that are not healthy, so that the shared incident closes as soon as all recovered.
     public func reprobe(property name: String) async -> ProbeResult? {
         guard let property = config.property(named: name) else { return nil }
-        return await probeAndRecord([property]).first
+        var peers: [PropertyConfig] = []
+        if let group = property.incidentGroup {
+            for peer in config.properties where peer.name != name && peer.incidentGroup == group {
+                if let state = try? await store.state(of: peer.name), state.health != .healthy { peers.append(peer) }
+            }
+        }
+        return await probeAndRecord([property] + peers).first
     }
 
     private func probeAndRecord(_ properties: [PropertyConfig]) async -> [ProbeResult] {
@@ -163,8 +171,9 @@ public final class MonitorService: Service {
             recorded = try await store.record(
                 result,
                 policy: policy,
+                incidentGroup: property.incidentGroup,
                 now: result.at,
-                message: AlertFormatter.message(for:)
+                message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
             )
         } catch {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
@@ -188,7 +197,10 @@ public final class MonitorService: Service {
         meta["silenced"] = .stringConvertible(recorded.silenced)
         logger.notice("state transition", metadata: meta)
         if recorded.outboxID != nil { outbox.signal.signal() }
-        if transition.to == .down, !recorded.silenced, let incident = recorded.incident, incident.closedAt == nil {
+        // A property that joined its host and service's open incident shares that incident's remediation.
+        if transition.to == .down, !recorded.silenced, !recorded.joinedOpenIncident, let incident = recorded.incident,
+            incident.closedAt == nil
+        {
             enqueueResponse(
                 property: property,
                 incidentID: incident.id,
