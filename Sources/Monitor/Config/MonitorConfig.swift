@@ -88,6 +88,8 @@ public struct PropertyConfig: Sendable, Hashable {
     public var host: String?
     /// The service remediation targets, e.g. `api-core`.
     public var service: String?
+    /// Its own interval and debounce thresholds (`CheckSettings.swift`).
+    public var schedule = PropertySchedule()
 
     public init(
         name: String,

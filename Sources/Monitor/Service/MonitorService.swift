@@ -21,7 +21,6 @@ public final class MonitorService: Service {
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
-    let policy: Debounce.Policy
 
     private struct Schedule {
         var nextDue: [String: Date] = [:]
@@ -60,11 +59,6 @@ public final class MonitorService: Service {
         self.logger = logger
         self.now = now
         self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
-        self.policy = Debounce.Policy(
-            failureThreshold: config.failureThreshold,
-            successThreshold: config.successThreshold,
-            confirmationDelay: config.confirmationDelay
-        )
         (responses, responseQueue) = AsyncStream.makeStream(of: IncidentContext.self)
     }
 
@@ -124,7 +118,7 @@ public final class MonitorService: Service {
                 if next <= now {
                     due.append(property)
                     s.probing.insert(property.name)
-                    s.nextDue[property.name] = now.addingTimeInterval(config.interval.timeInterval)
+                    s.nextDue[property.name] = now.addingTimeInterval(config.interval(for: property).timeInterval)
                 }
             }
             return due
@@ -162,7 +156,7 @@ public final class MonitorService: Service {
         do {
             recorded = try await store.record(
                 result,
-                policy: policy,
+                policy: policy(for: property),
                 now: result.at,
                 message: AlertFormatter.message(for:)
             )
@@ -197,6 +191,16 @@ public final class MonitorService: Service {
                 resumed: false
             )
         }
+    }
+
+    /// The debounce thresholds of `property`: its own where it sets them, else the global ones.
+    func policy(for property: PropertyConfig) -> Debounce.Policy {
+        let own = property.schedule
+        return Debounce.Policy(
+            failureThreshold: own.failureThreshold ?? config.failureThreshold,
+            successThreshold: own.successThreshold ?? config.successThreshold,
+            confirmationDelay: own.confirmationDelay.map { $0 == .zero ? nil : $0 } ?? config.confirmationDelay
+        )
     }
 
     private func enqueueResponse(
