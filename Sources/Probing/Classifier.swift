@@ -4,9 +4,11 @@ public import Foundation
 ///
 /// - down: no response (DNS, connect, TLS, timeout, reset, oversized body), an unexpected status, the
 ///   expected body substring missing, or a failing condition (each named with what was seen);
-/// - degraded: answered as expected but slower than `degradedMs` (total time), or the certificate expires
-///   within `certWarningDays`;
+/// - degraded: answered as expected but slower than `degradedMs` (total time);
 /// - healthy otherwise.
+///
+/// A certificate within `certWarningDays` of its notAfter is not a health: `ProbeResult.certificate` says
+/// `expiring`, and the monitor sends its own warning (an expired or untrusted certificate fails TLS: down).
 public enum Classifier {
     public static func classify(
         _ result: HTTPResult,
@@ -24,6 +26,9 @@ public enum Classifier {
             certificateExpiry: result.certificateExpiry,
             error: result.error
         )
+        probe.certificate = result.certificateExpiry.map {
+            CertificateState(notAfter: $0, warningDays: certWarningDays, now: now)
+        }
         var down: [String] = []
         var degraded: [String] = []
         if let error = result.error {
@@ -54,16 +59,6 @@ public enum Classifier {
         if down.isEmpty {
             if result.timings.totalMs > Double(property.degradedMs) {
                 degraded.append("slow: \(Self.ms(result.timings.totalMs)) > \(property.degradedMs) ms")
-            }
-            if let expiry = result.certificateExpiry {
-                let days = expiry.timeIntervalSince(now) / 86_400
-                if days < Double(certWarningDays) {
-                    degraded.append(
-                        days < 0
-                            ? "certificate expired"
-                            : "certificate expires in \(Int(days.rounded(.down))) days (warning at \(certWarningDays))"
-                    )
-                }
             }
         }
         if !down.isEmpty {

@@ -18,7 +18,8 @@ public struct MonitorConfig: Sendable {
     /// Default latency (ms, total time) above which an answer is degraded (`degraded_threshold_ms`,
     /// default 2000); a property's `degraded_ms` overrides it.
     public var degradedThresholdMs: Int
-    /// A certificate expiring within this many days is degraded (`cert_warning_days`, default 14).
+    /// A certificate expiring within this many days is `expiring` and warned about daily (`cert_warning_days`,
+    /// default 14); a property's own `cert_warning_days` overrides it.
     public var certWarningDays: Int
     /// Cap on transfers in flight (`max_in_flight`, default 64).
     public var maxInFlight: Int

@@ -166,6 +166,7 @@ public final class MonitorService: Service {
             logger.error("cannot record probe result", metadata: meta)
             return
         }
+        await noteCertificate(result, silenced: recorded.silenced)
         if let confirmAt = recorded.confirmAt {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
@@ -190,6 +191,44 @@ public final class MonitorService: Service {
                 result: result,
                 resumed: false
             )
+        }
+    }
+
+    /// The certificate-expiry warning, its own state: queued when the certificate is within the property's
+    /// window and was not warned about in the last day (held while silenced), and an all-clear once it is
+    /// renewed. Needs a store with `CertificateWarningStorage`.
+    private func noteCertificate(_ result: ProbeResult, silenced: Bool) async {
+        guard let certificates = store as? any CertificateWarningStorage, let certificate = result.certificate else {
+            return
+        }
+        var meta: Logger.Metadata = [
+            "probe.property": "\(result.property)", "certificate.days_left": .stringConvertible(certificate.daysLeft),
+            "certificate.not_after": "\(certificate.notAfter)",
+        ]
+        do {
+            let queued: Int64?
+            if certificate.state == .expiring {
+                guard !silenced else { return }
+                queued = try await certificates.warnCertificate(
+                    property: result.property,
+                    notAfter: certificate.notAfter,
+                    now: result.at,
+                    every: 86_400,
+                    message: AlertFormatter.certificateExpiring(result, certificate, at: result.at)
+                )
+                if queued != nil { logger.notice("certificate expiring; warning queued", metadata: meta) }
+            } else {
+                queued = try await certificates.clearCertificateWarning(
+                    property: result.property,
+                    now: result.at,
+                    message: AlertFormatter.certificateRenewed(result, certificate, at: result.at)
+                )
+                if queued != nil { logger.notice("certificate renewed", metadata: meta) }
+            }
+            if queued != nil { outbox.signal.signal() }
+        } catch {
+            meta["error"] = "\(error)"
+            logger.error("cannot record the certificate warning", metadata: meta)
         }
     }
 
