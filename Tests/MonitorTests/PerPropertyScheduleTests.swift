@@ -60,6 +60,7 @@ func configErrors(_ yaml: String, env: [String: String] = [:]) -> [String] {
         #expect(config.properties.map(\.name) == ["orders-api", "status-page", "postgres", "api-dns"])
         #expect(config.property(named: "orders-api")?.conditions.count == 6)
         #expect(config.property(named: "postgres")?.check == .tcp(host: "db.internal", port: 5432))
+        #expect(config.maintenance.map(\.name) == ["sunday-patching", "db-migration"])
     }
 
     @Test func badPropertyThresholdsNameTheirKey() {

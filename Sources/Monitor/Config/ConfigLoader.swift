@@ -15,7 +15,7 @@ import Yams
 /// `remediation` (`model`, `base_url`, `settle_seconds`, `max_completion_tokens`, `model_timeout_seconds`,
 /// `max_model_turns`), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
 /// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`, and the check keys
-/// of `CheckSettings.swift`).
+/// of `CheckSettings.swift`), `maintenance` (`MaintenanceSettings.swift`).
 /// Durations are `500ms`, `10s`, `5m`, `1h` or a number of seconds.
 public enum ConfigLoader {
     /// Loads and validates `path` with secrets from `environment`.
@@ -128,7 +128,7 @@ extension ConfigReader {
         let topKeys: Set<String> = [
             "interval", "confirmation_delay", "failure_threshold", "success_threshold", "degraded_threshold_ms",
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
-            "properties",
+            "properties", "maintenance",
         ]
         guard let top = mapping(root, at: "", allowed: topKeys) else { return config }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
@@ -175,6 +175,7 @@ extension ConfigReader {
         config.secrets = readSecrets(environment)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)
+        config.maintenance = readMaintenance(top["maintenance"], properties: Set(config.properties.map(\.name)))
         return config
     }
 

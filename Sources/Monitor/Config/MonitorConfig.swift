@@ -37,6 +37,8 @@ public struct MonitorConfig: Sendable {
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
     public var secrets: Secrets
+    /// Scheduled maintenance windows (`maintenance:`, `MaintenanceSettings.swift`).
+    public var maintenance: [MaintenanceWindow] = []
 
     public init(
         interval: Duration = .seconds(60),

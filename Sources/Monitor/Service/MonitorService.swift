@@ -29,6 +29,8 @@ public final class MonitorService: Service {
         var responding: Set<IncidentID> = []
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
+        /// Properties silenced by an open maintenance window: the window's name and end.
+        var maintenance: [String: StatusReport.Maintenance] = [:]
     }
 
     private let schedule = Mutex(Schedule())
@@ -89,6 +91,7 @@ public final class MonitorService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let start = now()
+                await openMaintenanceWindows(now: start)
                 await endExpiredSilences(now: start)
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
@@ -297,7 +300,10 @@ public final class MonitorService: Service {
     private func endSilence(_ name: String, now: Date, force: Bool) async {
         do {
             let ended = try await store.endSilence(name, now: now, force: force, message: AlertFormatter.message(for:))
-            _ = schedule.withLock { $0.silences.removeValue(forKey: name) }
+            schedule.withLock { s in
+                s.silences.removeValue(forKey: name)
+                s.maintenance.removeValue(forKey: name)
+            }
             logger.info("silence ended", metadata: ["probe.property": "\(name)"])
             guard let ended else { return }
             if ended.outboxID != nil { outbox.signal.signal() }
@@ -314,6 +320,41 @@ public final class MonitorService: Service {
             }
         } catch {
             logger.error("cannot end silence", metadata: ["probe.property": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Silences each property an open maintenance window covers until the window closes (unless it is silenced
+    /// that long already); the silence's end announces a state that changed meanwhile.
+    private func openMaintenanceWindows(now: Date) async {
+        let windows = config.maintenance
+        guard !windows.isEmpty else { return }
+        for property in config.properties {
+            var open: StatusReport.Maintenance?
+            for window in windows where window.covers(property.name) {
+                if let until = window.openUntil(at: now), until > (open?.until ?? .distantPast) {
+                    open = StatusReport.Maintenance(window: window.name, until: until)
+                }
+            }
+            guard let open, (schedule.withLock { $0.silences[property.name] } ?? .distantPast) < open.until else {
+                continue
+            }
+            let meta: Logger.Metadata = [
+                "probe.property": "\(property.name)", "maintenance.window": "\(open.window)",
+                "maintenance.until": "\(open.until)",
+            ]
+            do {
+                try await store.silence(property.name, until: open.until, now: now)
+                schedule.withLock { s in
+                    s.silences[property.name] = open.until
+                    s.maintenance[property.name] = open
+                }
+                logger.notice("maintenance window open; alerts and remediation held", metadata: meta)
+            } catch {
+                logger.error(
+                    "cannot open the maintenance window",
+                    metadata: meta.merging(["error": "\(error)"]) { a, _ in a }
+                )
+            }
         }
     }
 
@@ -335,6 +376,7 @@ public final class MonitorService: Service {
     public func status() async throws -> StatusReport {
         let states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let at = now()
+        let maintenance = schedule.withLock { $0.maintenance }
         var properties: [StatusReport.PropertyStatus] = []
         for property in config.properties {
             let state = states[property.name]
@@ -349,7 +391,8 @@ public final class MonitorService: Service {
                     host: property.host,
                     silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
                     lastResult: state?.lastResult,
-                    openIncident: incident
+                    openIncident: incident,
+                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil }
                 )
             )
         }
@@ -374,6 +417,8 @@ public struct StatusReport: Sendable, Codable {
         public var silencedUntil: Date?
         public var lastResult: ProbeResult?
         public var openIncident: Incident?
+        /// The scheduled maintenance window holding this property's alerts and remediation, while it is open.
+        public var maintenance: Maintenance?
 
         enum CodingKeys: String, CodingKey {
             case name, url, state
@@ -382,7 +427,14 @@ public struct StatusReport: Sendable, Codable {
             case silencedUntil = "silenced_until"
             case lastResult = "last_result"
             case openIncident = "open_incident"
+            case maintenance
         }
+    }
+
+    /// An open maintenance window: its name and when it closes.
+    public struct Maintenance: Sendable, Codable, Hashable {
+        public var window: String
+        public var until: Date
     }
 
     enum CodingKeys: String, CodingKey {
