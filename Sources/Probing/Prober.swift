@@ -15,6 +15,21 @@ public struct Prober: Sendable {
 
     /// Probes one property once.
     public func probe(_ property: ProbeTarget, now: @Sendable () -> Date = Date.init) async -> ProbeResult {
+        switch property.check {
+        case .http: break
+        case .tcp(let host, let port):
+            return SocketCheck.classify(
+                await SocketCheck.connect(host: host, port: port, timeout: property.timeout),
+                target: property,
+                now: now()
+            )
+        case .dns(let name, let recordType, let expect):
+            return SocketCheck.classify(
+                await SocketCheck.resolve(name, recordType: recordType, expect: expect),
+                target: property,
+                now: now()
+            )
+        }
         let request = HTTPRequest(
             method: property.method,
             url: Self.cacheBusted(property.url, token: counter.next()),
@@ -22,14 +37,21 @@ public struct Prober: Sendable {
                 (name: "Cache-Control", value: "no-cache"),
                 (name: "Pragma", value: "no-cache"),
                 (name: "User-Agent", value: "zumik-monitor/1"),
-            ],
+            ] + property.headers.map { (name: $0.name, value: $0.value) },
+            body: property.body.map { Array($0.utf8) },
             timeout: property.timeout,
             maxResponseBytes: 4 << 20,
             freshConnection: true,
-            caFile: property.caFile
+            caFile: property.caFile,
+            maxRedirects: property.maxRedirects
         )
         let result = await transport.send(request)
-        return Classifier.classify(result, target: property, certWarningDays: certWarningDays, now: now())
+        return Classifier.classify(
+            result,
+            target: property,
+            certWarningDays: property.certWarningDays ?? certWarningDays,
+            now: now()
+        )
     }
 
     /// Probes all properties concurrently (the transport caps transfers in flight); results in input order.

@@ -18,7 +18,8 @@ public struct MonitorConfig: Sendable {
     /// Default latency (ms, total time) above which an answer is degraded (`degraded_threshold_ms`,
     /// default 2000); a property's `degraded_ms` overrides it.
     public var degradedThresholdMs: Int
-    /// A certificate expiring within this many days is degraded (`cert_warning_days`, default 14).
+    /// A certificate expiring within this many days is `expiring` and warned about daily (`cert_warning_days`,
+    /// default 14); a property's own `cert_warning_days` overrides it.
     public var certWarningDays: Int
     /// Cap on transfers in flight (`max_in_flight`, default 64).
     public var maxInFlight: Int
@@ -38,6 +39,8 @@ public struct MonitorConfig: Sendable {
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
     public var secrets: Secrets
+    /// Scheduled maintenance windows (`maintenance:`, `MaintenanceSettings.swift`).
+    public var maintenance: [MaintenanceWindow] = []
 
     public init(
         interval: Duration = .seconds(60),
@@ -90,6 +93,8 @@ public struct PropertyConfig: Sendable, Hashable {
     public var host: String?
     /// The service remediation targets, e.g. `api-core`.
     public var service: String?
+    /// Its own interval and debounce thresholds (`CheckSettings.swift`).
+    public var schedule = PropertySchedule()
 
     public init(
         name: String,

@@ -21,7 +21,6 @@ public final class MonitorService: Service {
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
-    let policy: Debounce.Policy
 
     private struct Schedule {
         var nextDue: [String: Date] = [:]
@@ -30,6 +29,8 @@ public final class MonitorService: Service {
         var responding: Set<IncidentID> = []
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
+        /// Properties silenced by an open maintenance window: the window's name and end.
+        var maintenance: [String: StatusReport.Maintenance] = [:]
     }
 
     private let schedule = Mutex(Schedule())
@@ -60,11 +61,6 @@ public final class MonitorService: Service {
         self.logger = logger
         self.now = now
         self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
-        self.policy = Debounce.Policy(
-            failureThreshold: config.failureThreshold,
-            successThreshold: config.successThreshold,
-            confirmationDelay: config.confirmationDelay
-        )
         (responses, responseQueue) = AsyncStream.makeStream(of: IncidentContext.self)
     }
 
@@ -95,6 +91,7 @@ public final class MonitorService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let start = now()
+                await openMaintenanceWindows(now: start)
                 await endExpiredSilences(now: start)
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
@@ -124,7 +121,7 @@ public final class MonitorService: Service {
                 if next <= now {
                     due.append(property)
                     s.probing.insert(property.name)
-                    s.nextDue[property.name] = now.addingTimeInterval(config.interval.timeInterval)
+                    s.nextDue[property.name] = now.addingTimeInterval(config.interval(for: property).timeInterval)
                 }
             }
             return due
@@ -170,7 +167,7 @@ public final class MonitorService: Service {
         do {
             recorded = try await store.record(
                 result,
-                policy: policy,
+                policy: policy(for: property),
                 incidentGroup: property.incidentGroup,
                 now: result.at,
                 message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
@@ -181,6 +178,7 @@ public final class MonitorService: Service {
             logger.error("cannot record probe result", metadata: meta)
             return
         }
+        await noteCertificate(result, silenced: recorded.silenced)
         if let confirmAt = recorded.confirmAt {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
@@ -209,6 +207,54 @@ public final class MonitorService: Service {
                 resumed: false
             )
         }
+    }
+
+    /// The certificate-expiry warning, its own state: queued when the certificate is within the property's
+    /// window and was not warned about in the last day (held while silenced), and an all-clear once it is
+    /// renewed. Needs a store with `CertificateWarningStorage`.
+    private func noteCertificate(_ result: ProbeResult, silenced: Bool) async {
+        guard let certificates = store as? any CertificateWarningStorage, let certificate = result.certificate else {
+            return
+        }
+        var meta: Logger.Metadata = [
+            "probe.property": "\(result.property)", "certificate.days_left": .stringConvertible(certificate.daysLeft),
+            "certificate.not_after": "\(certificate.notAfter)",
+        ]
+        do {
+            let queued: Int64?
+            if certificate.state == .expiring {
+                guard !silenced else { return }
+                queued = try await certificates.warnCertificate(
+                    property: result.property,
+                    notAfter: certificate.notAfter,
+                    now: result.at,
+                    every: 86_400,
+                    message: AlertFormatter.certificateExpiring(result, certificate, at: result.at)
+                )
+                if queued != nil { logger.notice("certificate expiring; warning queued", metadata: meta) }
+            } else {
+                queued = try await certificates.clearCertificateWarning(
+                    property: result.property,
+                    now: result.at,
+                    message: AlertFormatter.certificateRenewed(result, certificate, at: result.at)
+                )
+                if queued != nil { logger.notice("certificate renewed", metadata: meta) }
+            }
+            if queued != nil { outbox.signal.signal() }
+        } catch {
+            meta["error"] = "\(error)"
+            logger.error("cannot record the certificate warning", metadata: meta)
+        }
+    }
+
+    /// The debounce thresholds of `property`: its own where it sets them, else the global ones.
+    func policy(for property: PropertyConfig) -> Debounce.Policy {
+        let own = property.schedule
+        return Debounce.Policy(
+            failureThreshold: own.failureThreshold ?? config.failureThreshold,
+            successThreshold: own.successThreshold ?? config.successThreshold,
+            confirmationDelay: own.confirmationDelay.map { $0 == .zero ? nil : $0 } ?? config.confirmationDelay
+        )
     }
 
     private func enqueueResponse(
@@ -266,7 +312,10 @@ public final class MonitorService: Service {
     private func endSilence(_ name: String, now: Date, force: Bool) async {
         do {
             let ended = try await store.endSilence(name, now: now, force: force, message: AlertFormatter.message(for:))
-            _ = schedule.withLock { $0.silences.removeValue(forKey: name) }
+            schedule.withLock { s in
+                s.silences.removeValue(forKey: name)
+                s.maintenance.removeValue(forKey: name)
+            }
             logger.info("silence ended", metadata: ["probe.property": "\(name)"])
             guard let ended else { return }
             if ended.outboxID != nil { outbox.signal.signal() }
@@ -283,6 +332,41 @@ public final class MonitorService: Service {
             }
         } catch {
             logger.error("cannot end silence", metadata: ["probe.property": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Silences each property an open maintenance window covers until the window closes (unless it is silenced
+    /// that long already); the silence's end announces a state that changed meanwhile.
+    private func openMaintenanceWindows(now: Date) async {
+        let windows = config.maintenance
+        guard !windows.isEmpty else { return }
+        for property in config.properties {
+            var open: StatusReport.Maintenance?
+            for window in windows where window.covers(property.name) {
+                if let until = window.openUntil(at: now), until > (open?.until ?? .distantPast) {
+                    open = StatusReport.Maintenance(window: window.name, until: until)
+                }
+            }
+            guard let open, (schedule.withLock { $0.silences[property.name] } ?? .distantPast) < open.until else {
+                continue
+            }
+            let meta: Logger.Metadata = [
+                "probe.property": "\(property.name)", "maintenance.window": "\(open.window)",
+                "maintenance.until": "\(open.until)",
+            ]
+            do {
+                try await store.silence(property.name, until: open.until, now: now)
+                schedule.withLock { s in
+                    s.silences[property.name] = open.until
+                    s.maintenance[property.name] = open
+                }
+                logger.notice("maintenance window open; alerts and remediation held", metadata: meta)
+            } catch {
+                logger.error(
+                    "cannot open the maintenance window",
+                    metadata: meta.merging(["error": "\(error)"]) { a, _ in a }
+                )
+            }
         }
     }
 
@@ -304,6 +388,7 @@ public final class MonitorService: Service {
     public func status() async throws -> StatusReport {
         let states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let at = now()
+        let maintenance = schedule.withLock { $0.maintenance }
         var properties: [StatusReport.PropertyStatus] = []
         for property in config.properties {
             let state = states[property.name]
@@ -318,7 +403,8 @@ public final class MonitorService: Service {
                     host: property.host,
                     silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
                     lastResult: state?.lastResult,
-                    openIncident: incident
+                    openIncident: incident,
+                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil }
                 )
             )
         }
@@ -343,6 +429,8 @@ public struct StatusReport: Sendable, Codable {
         public var silencedUntil: Date?
         public var lastResult: ProbeResult?
         public var openIncident: Incident?
+        /// The scheduled maintenance window holding this property's alerts and remediation, while it is open.
+        public var maintenance: Maintenance?
 
         enum CodingKeys: String, CodingKey {
             case name, url, state
@@ -351,7 +439,14 @@ public struct StatusReport: Sendable, Codable {
             case silencedUntil = "silenced_until"
             case lastResult = "last_result"
             case openIncident = "open_incident"
+            case maintenance
         }
+    }
+
+    /// An open maintenance window: its name and when it closes.
+    public struct Maintenance: Sendable, Codable, Hashable {
+        public var window: String
+        public var until: Date
     }
 
     enum CodingKeys: String, CodingKey {

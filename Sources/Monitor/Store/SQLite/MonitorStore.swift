@@ -11,7 +11,8 @@ public import Probing
 /// - `incidents`: id, property, opened/closed, health, `paged_at`;
 /// - `incident_events`: transitions and remediation journal entries appended to an incident;
 /// - `outbox`: alert messages waiting for delivery (id, created, payload JSON, attempts, next attempt,
-///   delivered/failed).
+///   delivered/failed);
+/// - `certificate_warnings`: the last certificate-expiry warning per property (`CertificateWarnings.swift`).
 ///
 /// Exactly-once alerting across `kill -9`: a state transition, its incident change and its outbox row are
 /// written in ONE transaction (`record`). Either all of it is on disk or none of it; after a restart the
@@ -88,6 +89,7 @@ public final class MonitorStore: MonitorStorage {
         }
         IncidentMessageRepository.registerMigration(&migrator)
         IncidentGroupRepository.registerMigration(&migrator)
+        Self.registerCertificateWarnings(&migrator)
         try migrator.migrate(pool)
     }
 
@@ -389,7 +391,7 @@ public final class MonitorStore: MonitorStorage {
     }
 
     /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
-    private func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
+    func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
         try pool.write(updates)
     }
 
