@@ -36,6 +36,9 @@ public struct MonitorConfig: Sendable {
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
     public var secrets: Secrets
+    /// The `history:` and `status_page:` settings (HistorySettings.swift).
+    public var history = HistorySettings()
+    public var statusPage = StatusPageSettings()
 
     public init(
         interval: Duration = .seconds(60),

@@ -25,7 +25,8 @@ public import Probing
 /// Writes are synchronous on purpose (the `async` signatures only let callers suspend): a cancelled task, e.g.
 /// during shutdown, still completes a record it has started instead of dropping it.
 public final class MonitorStore: MonitorStorage {
-    private let pool: DatabasePool
+    /// Internal so that each topic's extension (`History.swift`) composes its own transactions.
+    let pool: DatabasePool
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -86,6 +87,7 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
+        HistoryRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
