@@ -235,7 +235,7 @@ import ZumikTestSupport
                     #expect(response.headers[.contentType] == "text/html; charset=utf-8")
                     let html = String(buffer: response.body)
                     #expect(html.contains("<title>Zumik &lt;status&gt;"), "the title is escaped")
-                    #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href="))
+                    #expect(!html.contains("<script") && !html.contains("src=") && !html.contains("href=\"http"))
                     #expect(html.contains("<main>") && html.contains("<header>") && html.contains("scope=\"col\""))
                     #expect(html.contains("prefers-color-scheme:dark"))
                     #expect(html.contains("aria-label=\"") && html.contains("Operational"))

@@ -41,7 +41,7 @@ enum TimelineEntries {
         switch kind {
         case "started":
             entry.kind = .started
-            entry.summary = "Automation started (\(entry.path ?? "?") path)"
+            entry.summary = entry.path.map { "Automation started (\($0) path)" } ?? "Automation started"
         case "action":
             let diagnostic = text("action_kind") == "diagnostic"
             entry.kind = diagnostic ? .diagnostic : .action
@@ -66,7 +66,7 @@ enum TimelineEntries {
             entry.summary = "Paged the on-call human"
         default:
             entry.kind = .note
-            entry.summary = "Note"
+            entry.summary = "Note: \(entry.result ?? entry.reason ?? kind)"
         }
         return entry
     }

@@ -28,6 +28,7 @@ enum HTML {
         <meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(escape(title))</title>
+        <link rel="icon" href="data:,">
         <style>\(style)</style>
         </head>
         <body>
@@ -59,7 +60,7 @@ enum HTML {
     /// `99.95 %`, or an en dash without data.
     static func percent(_ value: Double?) -> String {
         guard let value else { return "–" }
-        return String(format: "%.2f %%", value * 100)
+        return String(format: "%.2f\u{00A0}%%", value * 100)
     }
 
     static func duration(_ seconds: Double) -> String {
@@ -76,10 +77,10 @@ enum HTML {
         return formatter.string(from: date)
     }
 
-    /// `<time>` with the machine form; shown as `YYYY-MM-DD HH:MM UTC`.
-    static func time(_ date: Date) -> String {
+    /// `<time>` with the machine form; shown as `YYYY-MM-DD HH:MM UTC` (`HH:MM:SS` with `seconds`).
+    static func time(_ date: Date, seconds: Bool = false) -> String {
         let iso = iso(date)
-        let shown = iso.replacingOccurrences(of: "T", with: " ").dropLast(4) + " UTC"
+        let shown = iso.replacingOccurrences(of: "T", with: " ").dropLast(seconds ? 1 : 4) + " UTC"
         return "<time datetime=\"\(iso)\">\(shown)</time>"
     }
 
@@ -88,7 +89,7 @@ enum HTML {
         @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9da7b3;--line:#30363d;--ok:#3fb950;--warn:#d29922;--bad:#f85149;--none:#6e7681}}
         *{box-sizing:border-box}body{margin:0 auto;max-width:60rem;padding:1rem;background:var(--bg);color:var(--fg);font:16px/1.5 system-ui,sans-serif}
         h1{font-size:1.5rem;margin:.2rem 0}h2{font-size:1.2rem;margin-top:2rem}h3{font-size:1rem;margin:1rem 0 .3rem}
-        .muted{color:var(--muted);font-size:.875rem}table{border-collapse:collapse;width:100%}
+        .muted{color:var(--muted);font-size:.875rem}table{border-collapse:collapse;width:100%}caption{text-align:left}
         th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.scroll{overflow-x:auto}
         .state{font-weight:600;white-space:nowrap}.s-healthy{color:var(--ok)}.s-degraded{color:var(--warn)}.s-down{color:var(--bad)}.s-none{color:var(--none)}
@@ -102,6 +103,6 @@ enum HTML {
         .timeline li{margin:0 0 .6rem;padding-left:.8rem}.timeline .kind{font-weight:600}
         dl.facts{display:grid;grid-template-columns:max-content 1fr;gap:.1rem .8rem;margin:.2rem 0;font-size:.875rem}dl.facts dt{color:var(--muted)}dl.facts dd{margin:0;overflow-wrap:anywhere}
         svg.chart{width:100%;height:auto;max-height:10rem}svg.chart .p50{stroke:var(--ok)}svg.chart .p95{stroke:var(--warn);stroke-dasharray:4 2}
-        @media (max-width:30rem){body{padding:.6rem;font-size:15px}th,td{padding:.3rem .25rem}.wide{display:none}}
+        @media (max-width:30rem){body{padding:.6rem;font-size:15px}th,td{padding:.3rem .25rem}.wide{display:none}td time{white-space:normal}table{font-size:14px}td .state{white-space:normal}}
         """
 }

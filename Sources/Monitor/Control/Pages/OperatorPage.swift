@@ -19,7 +19,7 @@ enum OperatorPage {
             body +=
                 "<dt>Uptime 24 h / 7 d / 30 d / 90 d</dt><dd>\(HTML.percent(p.uptime.last24h)) / \(HTML.percent(p.uptime.last7d)) / \(HTML.percent(p.uptime.last30d)) / \(HTML.percent(p.uptime.last90d))</dd>"
             body +=
-                "<dt>Certificate expires</dt><dd data-cert-expiry>\(p.certificateExpiry.map(HTML.time) ?? "not recorded (plain HTTP or no answer)")</dd>"
+                "<dt>Certificate expires</dt><dd data-cert-expiry>\(p.certificateExpiry.map { HTML.time($0) } ?? "not recorded (plain HTTP or no answer)")</dd>"
             body +=
                 "<dt>Maintenance</dt><dd>\(p.silencedUntil.map { "silenced until " + HTML.time($0) } ?? "none")</dd></dl>\n"
             body += chart(latency[p.name])
@@ -52,13 +52,13 @@ enum OperatorPage {
     static func timeline(_ t: IncidentTimeline) -> String {
         let i = t.incident
         var out = """
-            <article aria-labelledby="i-\(i.id.rawValue)" data-incident="\(i.id.rawValue)"><h3 id="i-\(i.id.rawValue)">Incident \(i.id.rawValue): \(HTML.escape(i.property)), \(HTML.state(i.health)), \(HTML.duration(i.durationSeconds))\(i.closedAt == nil ? " (ongoing)" : "")</h3>
+            <article aria-labelledby="i-\(i.id.rawValue)" data-incident="\(i.id.rawValue)"><h3 id="i-\(i.id.rawValue)">Incident \(i.id.rawValue): \(HTML.escape(i.property)), \(StatusPage.incidentState(i)), \(HTML.duration(i.durationSeconds))\(i.closedAt == nil ? " (ongoing)" : "")</h3>
             <ol class="timeline">
 
             """
         for e in t.entries {
             out +=
-                "<li data-kind=\"\(e.kind.rawValue)\"><span class=\"muted\">\(HTML.time(e.at))</span> <span class=\"kind\">\(HTML.escape(e.summary))</span>"
+                "<li data-kind=\"\(e.kind.rawValue)\"><span class=\"muted\">\(HTML.time(e.at, seconds: true))</span> <span class=\"kind\">\(HTML.escape(e.summary))</span>"
             var facts: [(String, String)] = []
             if let v = e.path { facts.append(("path", v)) }
             if let v = e.tool { facts.append(("action", v)) }

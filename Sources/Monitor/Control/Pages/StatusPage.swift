@@ -8,8 +8,8 @@ enum StatusPage {
         var body = """
             <section aria-labelledby="current"><h2 id="current">Current state</h2>
             <div class="scroll"><table id="uptime">
-            <caption class="muted">Uptime is the share of observed time not down.</caption>
-            <thead><tr><th scope="col">Property</th><th scope="col">State</th><th scope="col" class="num">24 h</th><th scope="col" class="num">7 days</th><th scope="col" class="num">30 days</th><th scope="col" class="num">90 days</th></tr></thead>
+            <caption class="muted">Uptime is the share of observed time not down (7 and 30 days on wider screens).</caption>
+            <thead><tr><th scope="col">Property</th><th scope="col">State</th><th scope="col" class="num">24 h</th><th scope="col" class="num wide">7 days</th><th scope="col" class="num wide">30 days</th><th scope="col" class="num">90 days</th></tr></thead>
             <tbody>
             """
         for p in summary.properties {
@@ -24,7 +24,8 @@ enum StatusPage {
                 ("24h", p.uptime.last24h), ("7d", p.uptime.last7d), ("30d", p.uptime.last30d),
                 ("90d", p.uptime.last90d),
             ] {
-                body += "<td class=\"num\" data-uptime=\"\(key)\">\(HTML.percent(value))</td>"
+                let wide = key == "7d" || key == "30d" ? " wide" : ""
+                body += "<td class=\"num\(wide)\" data-uptime=\"\(key)\">\(HTML.percent(value))</td>"
             }
             body += "</tr>\n"
         }
@@ -58,14 +59,21 @@ enum StatusPage {
         var out = "<section aria-labelledby=\"incidents\"><h2 id=\"incidents\">Recent incidents</h2>\n"
         guard !incidents.isEmpty else { return out + "<p>No incidents.</p></section>\n" }
         out += """
-            <div class="scroll"><table id="incident-list"><thead><tr><th scope="col">Property</th><th scope="col">Worst</th><th scope="col">Started</th><th scope="col" class="num">Duration</th><th scope="col" class="wide">Human paged</th></tr></thead><tbody>
+            <div class="scroll"><table id="incident-list"><thead><tr><th scope="col">Property</th><th scope="col">State</th><th scope="col">Started</th><th scope="col" class="num">Duration</th><th scope="col" class="wide">Human paged</th></tr></thead><tbody>
 
             """
         for i in incidents {
             let duration = HTML.duration(i.durationSeconds) + (i.closedAt == nil ? " (ongoing)" : "")
             out +=
-                "<tr data-incident=\"\(i.id.rawValue)\"><th scope=\"row\">\(HTML.escape(i.property))</th><td>\(HTML.state(i.health))</td><td>\(HTML.time(i.openedAt))</td><td class=\"num\" data-duration-seconds=\"\(Int(i.durationSeconds.rounded()))\">\(duration)</td><td class=\"wide\">\(i.paged ? "yes" : "no")</td></tr>\n"
+                "<tr data-incident=\"\(i.id.rawValue)\"><th scope=\"row\">\(HTML.escape(i.property))</th><td>\(incidentState(i))</td><td>\(HTML.time(i.openedAt))</td><td class=\"num\" data-duration-seconds=\"\(Int(i.durationSeconds.rounded()))\">\(duration)</td><td class=\"wide\">\(i.paged ? "yes" : "no")</td></tr>\n"
         }
         return out + "</tbody></table></div></section>\n"
+    }
+
+    /// An open incident's state, or "Resolved".
+    static func incidentState(_ i: IncidentSummary) -> String {
+        i.closedAt == nil
+            ? HTML.state(i.health)
+            : "<span class=\"state s-healthy\"><span aria-hidden=\"true\">✔</span> Resolved</span>"
     }
 }
