@@ -128,7 +128,7 @@ extension ConfigReader {
         let topKeys: Set<String> = [
             "interval", "confirmation_delay", "failure_threshold", "success_threshold", "degraded_threshold_ms",
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
-            "properties", "paging", "maintenance",
+            "properties", "paging", "maintenance", "history", "status_page",
         ]
         guard let top = mapping(root, at: "", allowed: topKeys) else { return config }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
@@ -177,6 +177,10 @@ extension ConfigReader {
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)
         config.maintenance = readMaintenance(top["maintenance"], properties: Set(config.properties.map(\.name)))
+        if let node = top["history"] { config.history = readHistory(node) }
+        if let node = top["status_page"] {
+            config.statusPage = readStatusPage(node, names: config.properties.map(\.name))
+        }
         return config
     }
 

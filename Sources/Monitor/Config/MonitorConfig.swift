@@ -41,6 +41,9 @@ public struct MonitorConfig: Sendable {
     public var secrets: Secrets
     /// Scheduled maintenance windows (`maintenance:`, `MaintenanceSettings.swift`).
     public var maintenance: [MaintenanceWindow] = []
+    /// The `history:` and `status_page:` settings (HistorySettings.swift).
+    public var history = HistorySettings()
+    public var statusPage = StatusPageSettings()
 
     public init(
         interval: Duration = .seconds(60),

@@ -21,6 +21,8 @@ public final class MonitorService: Service {
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
+    /// Where every probe result is kept for the status history (nil: none kept).
+    let history: (any HistoryStorage)?
 
     private struct Schedule {
         var nextDue: [String: Date] = [:]
@@ -48,8 +50,10 @@ public final class MonitorService: Service {
         pager: PagerHealth = PagerHealth(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        history: (any HistoryStorage)? = nil
     ) {
+        self.history = history
         self.clock = clock
         self.config = config
         self.store = store
@@ -163,6 +167,15 @@ public final class MonitorService: Service {
         ]
         if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
         logger.debug("probe", metadata: meta)
+        do {
+            try await history?.appendSample(HistorySample(result))
+        } catch {
+            // Only the history misses this probe; the state, incidents and alerts are recorded below.
+            logger.error(
+                "cannot keep probe result in the history",
+                metadata: meta.merging(["error": "\(error)"]) { $1 }
+            )
+        }
         let recorded: RecordOutcome
         do {
             recorded = try await store.record(

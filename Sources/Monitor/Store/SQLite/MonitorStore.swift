@@ -26,7 +26,8 @@ public import Probing
 /// Writes are synchronous on purpose (the `async` signatures only let callers suspend): a cancelled task, e.g.
 /// during shutdown, still completes a record it has started instead of dropping it.
 public final class MonitorStore: MonitorStorage {
-    private let pool: DatabasePool
+    /// Internal so that each topic's extension (`History.swift`) composes its own transactions.
+    let pool: DatabasePool
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -90,6 +91,7 @@ public final class MonitorStore: MonitorStorage {
         IncidentMessageRepository.registerMigration(&migrator)
         IncidentGroupRepository.registerMigration(&migrator)
         Self.registerCertificateWarnings(&migrator)
+        HistoryRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
