@@ -11,7 +11,12 @@ if [ ! -x /usr/sbin/policy-rc.d ]; then
     chmod +x /usr/sbin/policy-rc.d
 fi
 
-packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc)
+# PostgreSQL 15 for the shared-store tests and demo: the tests start throwaway clusters of their own, so no
+# default cluster is created (nor, by policy-rc.d, started).
+mkdir -p /etc/postgresql-common/createcluster.d
+echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/zumik.conf
+
+packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc postgresql)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

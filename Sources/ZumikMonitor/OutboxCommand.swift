@@ -25,16 +25,21 @@ extension ZumikMonitorCommand {
 
             func run() async throws {
                 let config = try loadConfig(config)
-                let store = try MonitorStore(path: config.storePath)
-                var rows = try store.allOutbox().filter { all || $0.deliveredAt == nil }
-                // An incident's living message is rendered when sent: show what it would say now.
-                for index in rows.indices where rows[index].kind == "incident" {
-                    guard let id = rows[index].incidentID, let incident = try store.incident(id: id) else { continue }
-                    let message = IncidentMessageRenderer.message(
-                        incident: incident,
-                        events: try store.incidentEvents(incidentID: id)
-                    )
-                    rows[index].payload = String(decoding: message.jsonBody(), as: UTF8.self)
+                let all = all
+                let rows = try await OpenedStore(config, logger: quietLogger).use { store in
+                    var rows = try await store.allOutbox().filter { all || $0.deliveredAt == nil }
+                    // An incident's living message is rendered when sent: show what it would say now.
+                    for index in rows.indices where rows[index].kind == "incident" {
+                        guard let id = rows[index].incidentID, let incident = try await store.incident(id: id) else {
+                            continue
+                        }
+                        let message = IncidentMessageRenderer.message(
+                            incident: incident,
+                            events: try await store.incidentEvents(incidentID: id)
+                        )
+                        rows[index].payload = String(decoding: message.jsonBody(), as: UTF8.self)
+                    }
+                    return rows
                 }
                 print(Self.table(rows))
             }
@@ -76,7 +81,9 @@ extension ZumikMonitorCommand {
                     print("queued again: \(Self.list(requeued)) (the running monitor is sending them)")
                     return
                 }
-                let requeued = try MonitorStore(path: config.storePath).requeueFailed(wanted, now: Date())
+                let requeued = try await OpenedStore(config, logger: quietLogger).use {
+                    try await $0.requeueFailed(wanted, now: Date())
+                }
                 print("queued again: \(Self.list(requeued)) (no monitor answered; sent when it next runs)")
             }
 

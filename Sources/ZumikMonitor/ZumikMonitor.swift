@@ -14,7 +14,7 @@ struct ZumikMonitorCommand: AsyncParsableCommand {
         commandName: "zumik-monitor",
         abstract: "Probe web properties, debounce failures and alert Discord on every state change.",
         version: "0.1.0",
-        subcommands: [Run.self, Check.self, Validate.self, Tools.self, Outbox.self]
+        subcommands: [Run.self, Check.self, Validate.self, Tools.self, Outbox.self, Migrate.self]
     )
 }
 
@@ -89,7 +89,8 @@ extension ZumikMonitorCommand {
             logger.info(
                 "starting",
                 metadata: [
-                    "properties": .stringConvertible(config.properties.count), "store": "\(config.storePath)",
+                    "properties": .stringConvertible(config.properties.count), "store": "\(config.storeSummary)",
+                    "location": "\(config.store.location)",
                     "control.listen": "\(config.controlHost):\(config.controlPort)",
                     "discord": "\(config.secrets.discordWebhookURL == nil ? "console" : "webhook")",
                 ]

@@ -130,7 +130,7 @@ extension ConfigReader {
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
             "properties", "paging", "maintenance", "history", "status_page",
         ]
-        guard let top = mapping(root, at: "", allowed: topKeys) else { return config }
+        guard let top = mapping(root, at: "", allowed: topKeys.union(Self.storeKeys)) else { return config }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
         if let v = confirmationDelay(top["confirmation_delay"], at: "confirmation_delay") {
             config.confirmationDelay = v == .zero ? nil : v
@@ -173,6 +173,7 @@ extension ConfigReader {
         }
         if let node = top["remediation"] { config.remediation = readRemediation(node) }
         config.onCall = readOnCall(top)
+        config.store = readStore(top, environment: environment)
         config.secrets = readSecrets(environment)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)

@@ -44,6 +44,8 @@ public struct MonitorConfig: Sendable {
     /// The `history:` and `status_page:` settings (HistorySettings.swift).
     public var history = HistorySettings()
     public var statusPage = StatusPageSettings()
+    /// The store backend (`store`, `ZUMIK_DATABASE_URL`) and this instance's `location`.
+    public var store = StoreSettings()
 
     public init(
         interval: Duration = .seconds(60),

@@ -9,12 +9,16 @@ import UnixSignals
 /// Wires a whole monitor from a configuration: store, curl engine, outbox sender, monitor loop and control API,
 /// as services for one `ServiceGroup` (the executable's `run`, and tests). Issue 5 passes its responder here.
 public struct MonitorRuntime: Sendable {
-    public let store: MonitorStore
+    /// The configured store (`store: sqlite` or `postgres`).
+    public let storage: any MonitorStorage
+    /// The PostgreSQL pool, run first in the service group (and so stopped last); nil for SQLite.
+    let storageService: (any Service)?
     public let engine: CurlEngine
     public let outbox: AlertOutbox
     public let sender: AlertSender
     public let monitor: MonitorService
-    public let rollUp: HistoryRollUpService
+    /// Rolls the probe history up and prunes it (nil: the store keeps no history).
+    public let rollUp: HistoryRollUpService?
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
@@ -45,7 +49,10 @@ public struct MonitorRuntime: Sendable {
     ) throws {
         try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
         self.logger = logger
-        store = try MonitorStore(path: config.storePath)
+        let opened = try OpenedStore(config, logger: logger)
+        storage = opened.storage
+        storageService = opened.service
+        let store = storage
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
         registry = PrometheusCollectorRegistry()
@@ -75,14 +82,16 @@ public struct MonitorRuntime: Sendable {
             metrics: MonitorMetrics(factory: metricsFactory),
             pager: pager,
             logger: logger,
-            history: store
+            history: store as? any HistoryStorage
         )
-        rollUp = HistoryRollUpService(
-            history: store,
-            settings: config.history,
-            spanCap: HistorySpan.cap(interval: config.interval),
-            logger: logger
-        )
+        rollUp = (store as? any HistoryStorage).map {
+            HistoryRollUpService(
+                history: $0,
+                settings: config.history,
+                spanCap: HistorySpan.cap(interval: config.interval),
+                logger: logger
+            )
+        }
     }
 
     /// The control API application (a `Service`).
@@ -105,16 +114,27 @@ public struct MonitorRuntime: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: sender),
-                    .init(service: monitor),
-                    .init(service: rollUp),
-                    .init(service: controlApplication(onServerRunning: onServerRunning)),
-                ],
+                services: (storageService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [
+                        .init(service: sender),
+                        .init(service: monitor),
+                    ]
+                    + (rollUp.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [
+                        .init(service: controlApplication(onServerRunning: onServerRunning)),
+                    ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
         )
         try await group.run()
+    }
+
+    /// The SQLite store (tests and tools of a `store: sqlite` monitor).
+    public var store: MonitorStore {
+        guard let sqlite = storage as? MonitorStore else {
+            preconditionFailure("MonitorRuntime.store: this monitor's store is PostgreSQL; use `storage`")
+        }
+        return sqlite
     }
 }

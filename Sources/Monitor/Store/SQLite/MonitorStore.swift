@@ -174,13 +174,7 @@ public final class MonitorStore: MonitorStorage {
                         incidentID: id,
                         at: now,
                         kind: "transition",
-                        payload: .object([
-                            "property": .string(result.property), "url": .string(result.url),
-                            "status": result.status.map { .number(Double($0)) } ?? .null,
-                            "latency": .string(AlertFormatter.latency(result.timings)),
-                            "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
-                            "reasons": .array(result.reasons.map { .string($0) }),
-                        ])
+                        payload: TransitionRecord.payload(transition, result)
                     )
                 }
             }

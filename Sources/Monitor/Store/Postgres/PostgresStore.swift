@@ -1,0 +1,412 @@
+public import ActionKit
+public import Foundation
+public import Logging
+import PostgresNIO
+public import Probing
+public import ServiceLifecycle
+
+/// The state store on PostgreSQL, shared by any number of monitors: `MonitorStorage` through postgres-nio's
+/// `PostgresClient` (a connection pool; `run()` it in the monitor's service group).
+///
+/// The tables are the SQLite store's (see `PostgresMigrations`), each with its SQL in one file here
+/// (`PostgresPropertyStates`, `PostgresIncidents`, `PostgresIncidentEvents`, `PostgresOutbox`); every method is
+/// one transaction composing them, with the same meaning as in `MonitorStore`. What several monitors add:
+/// `record` locks the property's row (`FOR UPDATE`), so their probe results for one property take turns and
+/// each transition happens once; a partial unique index keeps one open incident per property; `pageOnce` sets
+/// `paged_at` in the page's own transaction; `dueOutbox` claims the rows it returns for this monitor
+/// (`holder`), so two senders never send the same row.
+///
+/// Migrations run before the first operation (and alone with `zumik-monitor migrate`). Writes run to the end
+/// even when the calling task is cancelled (as the SQLite store's synchronous writes do): a record begun during
+/// shutdown is completed, not dropped.
+public final class PostgresStore: MonitorStorage, Service {
+    public let connectionString: PostgresConnectionString
+    /// This monitor's name in outbox claims.
+    public let holder: String
+    /// How long a claim on outbox rows holds when its sender does not finish them (it died).
+    public let outboxLease: TimeInterval
+    private let client: PostgresClient
+    private let logger: Logger
+    private let migrations = MigrationGate()
+
+    public init(
+        _ connectionString: PostgresConnectionString,
+        holder: String,
+        outboxLease: TimeInterval = 60,
+        logger: Logger
+    ) {
+        self.connectionString = connectionString
+        self.holder = holder
+        self.outboxLease = outboxLease
+        self.logger = logger
+        client = PostgresClient(configuration: connectionString.clientConfiguration, backgroundLogger: logger)
+    }
+
+    /// Runs the connection pool until the service group shuts down.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Applies the schema versions not applied yet (under the advisory lock); the versions this call applied.
+    @discardableResult
+    public func migrate() async throws -> [Int] {
+        let applied = try await client.withConnection { connection in
+            try await PostgresMigrations.migrate(connection, logger: logger)
+        }
+        await migrations.markDone()
+        return applied
+    }
+
+    // MARK: Probe results and silences
+
+    public func state(of name: String) async throws -> PropertyState? {
+        try await read { connection, logger in try await PostgresPropertyStates.find(connection, name, logger: logger) }
+    }
+
+    public func allStates() async throws -> [PropertyState] {
+        try await read { connection, logger in try await PostgresPropertyStates.all(connection, logger: logger) }
+    }
+
+    public func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
+        try await write { connection, logger in
+            let previous = try await PostgresPropertyStates.lock(connection, result.property, now: now, logger: logger)
+            let step = Debounce.apply(result, to: previous, policy: policy, now: now)
+            var state = step.state
+            var incident: Incident? = nil
+            if let id = state.openIncidentID {
+                incident = try await PostgresIncidents.find(connection, id, logger: logger)
+            }
+            if let transition = step.transition {
+                switch transition.kind {
+                case .opened:
+                    incident = try await PostgresIncidents.open(
+                        connection,
+                        property: result.property,
+                        at: now,
+                        health: transition.to,
+                        logger: logger
+                    )
+                    state.openIncidentID = incident?.id
+                case .escalated, .deescalated:
+                    if let id = state.openIncidentID {
+                        try await PostgresIncidents.setHealth(connection, id, transition.to, logger: logger)
+                        incident = try await PostgresIncidents.find(connection, id, logger: logger)
+                    }
+                case .recovered:
+                    if let id = state.openIncidentID {
+                        try await PostgresIncidents.close(connection, id, at: now, logger: logger)
+                        incident = try await PostgresIncidents.find(connection, id, logger: logger)
+                    }
+                    state.openIncidentID = nil
+                }
+                if let id = incident?.id {
+                    try await PostgresIncidentEvents.append(
+                        connection,
+                        incidentID: id,
+                        at: now,
+                        kind: "transition",
+                        payload: TransitionRecord.payload(transition, result),
+                        logger: logger
+                    )
+                }
+            }
+            let silenced = state.isSilenced(at: now)
+            var outboxID: Int64?
+            if let transition = step.transition, !silenced {
+                outboxID = try await Self.announce(
+                    connection,
+                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
+                    message,
+                    logger: logger
+                )
+                state.announced = transition.to
+            }
+            try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
+            return RecordOutcome(
+                state: state,
+                transition: step.transition,
+                confirmAt: step.confirmAt,
+                incident: incident,
+                outboxID: outboxID,
+                silenced: silenced
+            )
+        }
+    }
+
+    public func silence(_ name: String, until: Date, now: Date) async throws {
+        try await write { connection, logger in
+            var state = try await PostgresPropertyStates.lock(connection, name, now: now, logger: logger)
+            state.silencedUntil = until
+            try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
+        }
+    }
+
+    public func endSilence(
+        _ name: String,
+        now: Date,
+        force: Bool,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome? {
+        try await write { connection, logger in
+            guard try await PostgresPropertyStates.find(connection, name, logger: logger) != nil else { return nil }
+            var state = try await PostgresPropertyStates.lock(connection, name, now: now, logger: logger)
+            guard let until = state.silencedUntil, force || until <= now else { return nil }
+            state.silencedUntil = nil
+            var outboxID: Int64?
+            var transition: Transition?
+            var incident: Incident? = nil
+            if let id = state.openIncidentID {
+                incident = try await PostgresIncidents.find(connection, id, logger: logger)
+            }
+            if incident == nil {
+                incident = try await PostgresIncidents.last(connection, property: name, logger: logger)
+            }
+            if state.announced != state.health, let result = state.lastResult {
+                let t = Transition(from: state.announced, to: state.health)
+                transition = t
+                outboxID = try await Self.announce(
+                    connection,
+                    AlertEvent(
+                        transition: t,
+                        result: result,
+                        incident: incident,
+                        at: now,
+                        note: "state changed during maintenance"
+                    ),
+                    message,
+                    logger: logger
+                )
+                state.announced = state.health
+            }
+            try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
+            return RecordOutcome(
+                state: state,
+                transition: transition,
+                confirmAt: nil,
+                incident: incident,
+                outboxID: outboxID,
+                silenced: false
+            )
+        }
+    }
+
+    // MARK: Incidents
+
+    public func incident(id: IncidentID) async throws -> Incident? {
+        try await read { connection, logger in try await PostgresIncidents.find(connection, id, logger: logger) }
+    }
+
+    public func openIncident(for property: String) async throws -> Incident? {
+        try await read { connection, logger in
+            try await PostgresIncidents.openOne(connection, property: property, logger: logger)
+        }
+    }
+
+    public func openIncidentCount() async throws -> Int {
+        try await read { connection, logger in try await PostgresIncidents.openCount(connection, logger: logger) }
+    }
+
+    public func incidents(for property: String?) async throws -> [Incident] {
+        try await read { connection, logger in
+            try await PostgresIncidents.all(connection, property: property, logger: logger)
+        }
+    }
+
+    public func incidentEvents(incidentID: IncidentID) async throws -> [IncidentEvent] {
+        try await read { connection, logger in
+            try await PostgresIncidentEvents.all(connection, incidentID: incidentID, logger: logger)
+        }
+    }
+
+    public func appendIncidentEvent(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        notice: (any OutboxMessage)?,
+        noticeKind: String
+    ) async throws {
+        try await write { connection, logger in
+            try await PostgresIncidentEvents.append(
+                connection,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                logger: logger
+            )
+            if let notice {
+                _ = try await PostgresOutbox.insert(
+                    connection,
+                    notice,
+                    kind: noticeKind,
+                    incidentID: incidentID,
+                    now: Date(),
+                    logger: logger
+                )
+            }
+        }
+    }
+
+    public func pageOnce(
+        incidentID: IncidentID,
+        kind: String,
+        payload: JSONValue,
+        at: Date,
+        page: any OutboxMessage
+    ) async throws -> Bool {
+        try await write { connection, logger in
+            guard try await PostgresIncidents.markPaged(connection, incidentID, at: at, logger: logger) else {
+                return false
+            }
+            try await PostgresIncidentEvents.append(
+                connection,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                logger: logger
+            )
+            _ = try await PostgresOutbox.insert(
+                connection,
+                page,
+                kind: "page",
+                incidentID: incidentID,
+                now: Date(),
+                urgent: true,
+                logger: logger
+            )
+            return true
+        }
+    }
+
+    // MARK: Outbox
+
+    public func enqueue(_ message: any OutboxMessage, kind: String, incidentID: IncidentID?, now: Date) async throws
+        -> Int64
+    {
+        try await write { connection, logger in
+            try await PostgresOutbox.insert(
+                connection,
+                message,
+                kind: kind,
+                incidentID: incidentID,
+                now: now,
+                logger: logger
+            )
+        }
+    }
+
+    /// The due rows, claimed for this monitor (see `PostgresOutbox`).
+    public func dueOutbox(now: Date, limit: Int) async throws -> [OutboxRow] {
+        try await write { [holder, outboxLease] connection, logger in
+            try await PostgresOutbox.claimDue(
+                connection,
+                holder: holder,
+                now: now,
+                lease: outboxLease,
+                limit: limit,
+                logger: logger
+            )
+        }
+    }
+
+    public func nextOutboxDue() async throws -> Date? {
+        try await read { connection, logger in try await PostgresOutbox.nextDue(connection, logger: logger) }
+    }
+
+    public func allOutbox() async throws -> [OutboxRow] {
+        try await read { connection, logger in try await PostgresOutbox.all(connection, logger: logger) }
+    }
+
+    public func markDelivered(_ id: Int64, at: Date) async throws {
+        try await write { connection, logger in
+            try await PostgresOutbox.markDelivered(connection, id, at: at, logger: logger)
+        }
+    }
+
+    public func scheduleRetry(_ id: Int64, at: Date, error: String) async throws {
+        try await write { connection, logger in
+            try await PostgresOutbox.scheduleRetry(connection, id, at: at, error: error, logger: logger)
+        }
+    }
+
+    public func markFailed(_ id: Int64, at: Date, error: String) async throws {
+        try await write { connection, logger in
+            try await PostgresOutbox.markFailed(connection, id, at: at, error: error, logger: logger)
+        }
+    }
+
+    public func requeueFailed(_ ids: [Int64]?, now: Date) async throws -> [Int64] {
+        try await write { connection, logger in
+            try await PostgresOutbox.requeueFailed(connection, ids, now: now, logger: logger)
+        }
+    }
+
+    // MARK: Transactions
+
+    /// Queues the alert for a transition (outbox kind `transition`, urgent) and returns its row id.
+    private static func announce(
+        _ connection: PostgresConnection,
+        _ event: AlertEvent,
+        _ message: (AlertEvent) -> any OutboxMessage,
+        logger: Logger
+    ) async throws -> Int64 {
+        try await PostgresOutbox.insert(
+            connection,
+            message(event),
+            kind: "transition",
+            incidentID: event.incident?.id,
+            now: event.at,
+            urgent: true,
+            logger: logger
+        )
+    }
+
+    /// One transaction, run to its end even if the caller is cancelled (in a task of its own).
+    private func write<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        try await migrations.ensure(migrate)
+        let (client, logger) = (client, logger)
+        return try await Task {
+            try await client.withTransaction(logger: logger) { connection in try await body(connection, logger) }
+        }.value
+    }
+
+    /// One read on a pooled connection.
+    private func read<T: Sendable>(
+        _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
+    ) async throws -> T {
+        try await migrations.ensure(migrate)
+        return try await client.withConnection { connection in try await body(connection, logger) }
+    }
+}
+
+/// Whether this process has migrated the schema; the first operation migrates, later ones skip the check.
+private actor MigrationGate {
+    private var done = false
+
+    func markDone() { done = true }
+
+    func ensure(_ migrate: @Sendable () async throws -> [Int]) async throws {
+        guard !done else { return }
+        _ = try await migrate()
+    }
+}
+
+/// A statement that should have returned a row returned none.
+enum PostgresStoreError: Error, CustomStringConvertible {
+    case noRow(String, String)
+
+    var description: String {
+        switch self {
+        case .noRow(let table, let what): "PostgreSQL: no row returned from \(table) for \(what)"
+        }
+    }
+}
