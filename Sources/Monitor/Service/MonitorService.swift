@@ -96,6 +96,7 @@ public final class MonitorService: Service {
             while !Task.isCancelled {
                 let start = now()
                 await endExpiredSilences(now: start)
+                await remindDue()
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
                         let result = await self.prober.probe(property.target, now: self.now)
@@ -283,6 +284,26 @@ public final class MonitorService: Service {
             }
         } catch {
             logger.error("cannot end silence", metadata: ["probe.property": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Reminds the on-call human (without a mention) of every paged incident still unresolved
+    /// `paging.reminder_minutes` after the page or the last reminder; nothing when that is 0.
+    public func remindDue() async {
+        let minutes = config.onCall.reminderMinutes
+        guard minutes > 0 else { return }
+        let at = now()
+        do {
+            let reminded = try await store.remindDue(now: at, every: TimeInterval(minutes * 60)) { incident in
+                AlertFormatter.reminder(for: incident, at: at)
+            }
+            guard !reminded.isEmpty else { return }
+            outbox.wake()
+            for id in reminded {
+                logger.notice("on-call reminder queued", metadata: ["incident.id": .stringConvertible(id)])
+            }
+        } catch {
+            logger.error("cannot queue on-call reminders", metadata: ["error": "\(error)"])
         }
     }
 

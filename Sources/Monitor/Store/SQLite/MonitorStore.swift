@@ -88,6 +88,7 @@ public final class MonitorStore: MonitorStorage {
         }
         IncidentMessageRepository.registerMigration(&migrator)
         IncidentGroupRepository.registerMigration(&migrator)
+        ReminderRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
