@@ -92,6 +92,7 @@ public final class MonitorStore: MonitorStorage {
         IncidentGroupRepository.registerMigration(&migrator)
         Self.registerCertificateWarnings(&migrator)
         HistoryRepository.registerMigration(&migrator)
+        ReminderRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
