@@ -24,7 +24,7 @@ import ZumikTestSupport
         )
     }
 
-    @Test(arguments: StorageBackend.allCases)
+    @Test(arguments: StorageBackend.available)
     func theSecondPropertyJoinsAndTheLastRecoveryCloses(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         _ = try await record(storage, "api", .down, t0)
@@ -56,7 +56,7 @@ import ZumikTestSupport
         withExtendedLifetime(keep) {}
     }
 
-    @Test(arguments: StorageBackend.allCases)
+    @Test(arguments: StorageBackend.available)
     func otherServicesAndUngroupedPropertiesKeepTheirOwnIncidents(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         _ = try await record(storage, "api", .down, t0)

@@ -21,7 +21,7 @@ import Testing
         return (try #require(opened.incident), try #require(opened.outboxID))
     }
 
-    @Test(arguments: StorageBackend.allCases)
+    @Test(arguments: StorageBackend.available)
     func stepsCoalesceIntoOnePendingRenderRow(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         let (incident, rowID) = try await openLiving(storage)
@@ -44,7 +44,7 @@ import Testing
         withExtendedLifetime(keep) {}
     }
 
-    @Test(arguments: StorageBackend.allCases)
+    @Test(arguments: StorageBackend.available)
     func sentKeepsTheIdAndMarksDeliveredOnlyWhatWasRendered(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         let (incident, rowID) = try await openLiving(storage)

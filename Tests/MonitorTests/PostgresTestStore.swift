@@ -18,6 +18,11 @@ final class PostgresTestStore: @unchecked Sendable {
         return reason
     }()
 
+    /// `schema_migrations` after migrating, as `psql -At` prints it: version|name, in order.
+    static let schemaVersions = [
+        "1|monitor-v1", "2|monitor-v3-incident-messages", "3|monitor-v3-correlation", "4|monitor-v3-reminders",
+    ]
+
     init(holder: String = "test", outboxLease: TimeInterval = 60) throws {
         let server = try PostgresServer.shared()
         database = try server.makeDatabase()

@@ -121,7 +121,7 @@ public struct MonitorRuntime: Sendable {
                     ]
                     + (rollUp.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
                     + [
-                        .init(service: controlApplication(onServerRunning: onServerRunning)),
+                        .init(service: controlApplication(onServerRunning: onServerRunning))
                     ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

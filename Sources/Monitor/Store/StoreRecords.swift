@@ -97,4 +97,19 @@ public struct IncidentMessage: Sendable, Hashable {
 public struct IncidentMessageRender: OutboxMessage {
     public init() {}
     public var body: [UInt8] { Array(#"{"render":"incident"}"#.utf8) }
+
+    /// The outbox kind of a render row (both backends).
+    static let outboxKind = "incident"
+
+    /// The payload of a render row: which incident, and the newest record the message must show.
+    static func payload(_ id: IncidentID, through eventID: Int64) -> String {
+        #"{"render":"incident","incident":\#(id.rawValue),"through":\#(eventID)}"#
+    }
+}
+
+/// An outbox payload written as is (a render row's).
+struct RenderedPayload: OutboxMessage {
+    let text: String
+    init(_ text: String) { self.text = text }
+    var body: [UInt8] { Array(text.utf8) }
 }

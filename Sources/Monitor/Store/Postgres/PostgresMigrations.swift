@@ -73,7 +73,10 @@ enum PostgresMigrations {
                     WHERE delivered_at IS NULL AND failed_at IS NULL
                 """,
             ]
-        )
+        ),
+        Migration(version: 2, name: "monitor-v3-incident-messages", statements: PostgresIncidentMessages.schema),
+        Migration(version: 3, name: "monitor-v3-correlation", statements: PostgresIncidentGroups.schema),
+        Migration(version: 4, name: "monitor-v3-reminders", statements: PostgresReminders.schema),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

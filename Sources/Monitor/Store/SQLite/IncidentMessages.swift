@@ -6,7 +6,7 @@ import GRDB
 /// incident N's message"): every record appended to the incident updates that row's payload (the id of the
 /// newest record it must show) instead of adding a row, so a burst of steps becomes one edit.
 enum IncidentMessageRepository {
-    static let outboxKind = "incident"
+    static let outboxKind = IncidentMessageRender.outboxKind
 
     static func registerMigration(_ migrator: inout DatabaseMigrator) {
         migrator.registerMigration("monitor-v3-incident-messages") { db in
@@ -51,17 +51,12 @@ enum IncidentMessageRepository {
         )
     }
 
-    /// The payload of a render row: which incident, and the newest record the message must show.
-    static func renderPayload(_ id: IncidentID, through eventID: Int64) -> String {
-        #"{"render":"incident","incident":\#(id.rawValue),"through":\#(eventID)}"#
-    }
-
     /// When the incident has a living message: asks for it to be rendered again (coalesced into the pending
     /// row, or a new row when none is pending). Returns the row id, nil when the incident has no message.
     @discardableResult
     static func touch(_ db: Database, _ id: IncidentID, through eventID: Int64, now: Date) throws -> Int64? {
         guard let message = try find(db, id) else { return nil }
-        let payload = renderPayload(id, through: eventID)
+        let payload = IncidentMessageRender.payload(id, through: eventID)
         if let pending = try Int64.fetchOne(
             db,
             sql: """
@@ -94,12 +89,6 @@ enum IncidentMessageRepository {
             arguments: [at.timeIntervalSince1970, outboxID, rendered]
         )
         return db.changesCount == 1
-    }
-
-    private struct RenderedPayload: OutboxMessage {
-        let text: String
-        init(_ text: String) { self.text = text }
-        var body: [UInt8] { Array(text.utf8) }
     }
 }
 
