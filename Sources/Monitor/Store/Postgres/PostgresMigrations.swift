@@ -77,6 +77,11 @@ enum PostgresMigrations {
         Migration(version: 2, name: "monitor-v3-incident-messages", statements: PostgresIncidentMessages.schema),
         Migration(version: 3, name: "monitor-v3-correlation", statements: PostgresIncidentGroups.schema),
         Migration(version: 4, name: "monitor-v3-reminders", statements: PostgresReminders.schema),
+        Migration(
+            version: 5,
+            name: "monitor-v3-certificate-warnings",
+            statements: PostgresCertificateWarnings.schema
+        ),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

@@ -10,13 +10,13 @@ public import ServiceLifecycle
 ///
 /// The tables are the SQLite store's (see `PostgresMigrations`), each with its SQL in one file here
 /// (`PostgresPropertyStates`, `PostgresIncidents`, `PostgresIncidentEvents`, `PostgresOutbox`,
-/// `PostgresIncidentMessages`, `PostgresIncidentGroups`, `PostgresReminders`); every method is one transaction
-/// composing them, with the same meaning as in `MonitorStore`. What several monitors add:
-/// `record` locks the property's row (`FOR UPDATE`), so their probe results for one property take turns and
-/// each transition happens once; a partial unique index keeps one open incident per property; `pageOnce` sets
-/// `paged_at` in the page's own transaction; a group's advisory lock makes properties of one host and service
-/// confirmed down together share one incident; `dueOutbox` claims the rows it returns for this monitor
-/// (`holder`), so two senders never send the same row.
+/// `PostgresIncidentMessages`, `PostgresIncidentGroups`, `PostgresReminders`, `PostgresCertificateWarnings`);
+/// every method is one transaction composing them, with the same meaning as in `MonitorStore`. What several
+/// monitors add: `record` locks the property's row (`FOR UPDATE`), so their probe results for one property take
+/// turns and each transition happens once; a partial unique index keeps one open incident per property;
+/// `pageOnce` sets `paged_at` in the page's own transaction; a group's advisory lock makes properties of one host
+/// and service confirmed down together share one incident; `dueOutbox` claims the rows it returns for this
+/// monitor (`holder`), so two senders never send the same row.
 ///
 /// Migrations run before the first operation (and alone with `zumik-monitor migrate`). Writes run to the end
 /// even when the calling task is cancelled (as the SQLite store's synchronous writes do): a record begun during
