@@ -3,19 +3,28 @@ import Monitor
 import Probing
 import Testing
 
-/// A history backend under test: each call gives a fresh, empty store (SQLite in a temporary directory).
-/// A second backend (PostgreSQL) adds a case here and runs the same contract.
+/// A history backend under test: each call gives a fresh, empty store. Both backends run the same contract;
+/// PostgreSQL's cases are left out (with a printed reason) only where PostgreSQL is not installed.
 enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable {
     case sqlite
+    case postgres
 
     var testDescription: String { rawValue }
 
-    func make() throws -> (history: any HistoryStorage, storage: any MonitorStorage, keep: TempDir) {
+    /// The backends this machine can run.
+    static var available: [HistoryBackend] {
+        PostgresTestStore.unavailableReason == nil ? allCases : [.sqlite]
+    }
+
+    func make() throws -> (history: any HistoryStorage, storage: any MonitorStorage, keep: AnyObject) {
         switch self {
         case .sqlite:
             let dir = try TempDir()
             let store = try MonitorStore(path: dir.dbPath)
             return (store, store, dir)
+        case .postgres:
+            let database = try PostgresTestStore()
+            return (database.store, database.store, database)
         }
     }
 }
@@ -51,7 +60,7 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         }
     }
 
-    @Test(arguments: HistoryBackend.allCases)
+    @Test(arguments: HistoryBackend.available)
     func rollUpCountsStatesDowntimeAndLatency(_ backend: HistoryBackend) async throws {
         let (history, _, keep) = try backend.make()
         try await twoHours(history)
@@ -110,7 +119,7 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         withExtendedLifetime(keep) {}
     }
 
-    @Test(arguments: HistoryBackend.allCases)
+    @Test(arguments: HistoryBackend.available)
     func readersSeeWhatIsNotRolledUpYet(_ backend: HistoryBackend) async throws {
         let (history, _, keep) = try backend.make()
         try await twoHours(history)
@@ -130,7 +139,7 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         withExtendedLifetime(keep) {}
     }
 
-    @Test(arguments: HistoryBackend.allCases)
+    @Test(arguments: HistoryBackend.available)
     func pruningKeepsEachResolutionForItsRetention(_ backend: HistoryBackend) async throws {
         let (history, storage, keep) = try backend.make()
         try await twoHours(history)
@@ -175,7 +184,7 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         withExtendedLifetime(keep) {}
     }
 
-    @Test(arguments: HistoryBackend.allCases)
+    @Test(arguments: HistoryBackend.available)
     func importedBucketsReadBackAsWritten(_ backend: HistoryBackend) async throws {
         let (history, _, keep) = try backend.make()
         var histogram = LatencyHistogram()

@@ -21,7 +21,7 @@ final class PostgresTestStore: @unchecked Sendable {
     /// `schema_migrations` after migrating, as `psql -At` prints it: version|name, in order.
     static let schemaVersions = [
         "1|monitor-v1", "2|monitor-v3-incident-messages", "3|monitor-v3-correlation", "4|monitor-v3-reminders",
-        "5|monitor-v3-certificate-warnings",
+        "5|monitor-v3-certificate-warnings", "6|monitor-v3-history",
     ]
 
     init(holder: String = "test", outboxLease: TimeInterval = 60) throws {

@@ -68,4 +68,31 @@ public enum RollUp {
         }
         return days.values.sorted { ($0.property, $0.start) < ($1.property, $1.start) }
     }
+
+    /// Hourly buckets of every property in `samples` (each property's samples in time order) over `[from, to)`.
+    static func hours(_ samples: [HistorySample], from: Date, to: Date, spanCap: TimeInterval) -> [HistoryBucket] {
+        Dictionary(grouping: samples, by: \.property).flatMap { property, samples in
+            buckets(property: property, samples: samples, from: from, to: to, length: .hour, spanCap: spanCap)
+        }
+    }
+
+    /// `stored` with `live` added in (a bucket of the same property and start is merged), sorted by property,
+    /// then start: what the store holds plus what is not rolled up yet.
+    static func merging(_ live: [HistoryBucket], into stored: [HistoryBucket]) -> [HistoryBucket] {
+        var all = stored
+        var index = Dictionary(
+            all.enumerated().map { ("\($1.property)\u{0}\($1.start.timeIntervalSince1970)", $0) },
+            uniquingKeysWith: { a, _ in a }
+        )
+        for bucket in live {
+            let key = "\(bucket.property)\u{0}\(bucket.start.timeIntervalSince1970)"
+            if let i = index[key] {
+                all[i].merge(bucket)
+            } else {
+                index[key] = all.count
+                all.append(bucket)
+            }
+        }
+        return all.sorted { ($0.property, $0.start) < ($1.property, $1.start) }
+    }
 }

@@ -82,6 +82,7 @@ enum PostgresMigrations {
             name: "monitor-v3-certificate-warnings",
             statements: PostgresCertificateWarnings.schema
         ),
+        Migration(version: 6, name: "monitor-v3-history", statements: PostgresHistory.schema),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

@@ -10,7 +10,8 @@ public import ServiceLifecycle
 ///
 /// The tables are the SQLite store's (see `PostgresMigrations`), each with its SQL in one file here
 /// (`PostgresPropertyStates`, `PostgresIncidents`, `PostgresIncidentEvents`, `PostgresOutbox`,
-/// `PostgresIncidentMessages`, `PostgresIncidentGroups`, `PostgresReminders`, `PostgresCertificateWarnings`);
+/// `PostgresIncidentMessages`, `PostgresIncidentGroups`, `PostgresReminders`, `PostgresCertificateWarnings`,
+/// `PostgresHistory`);
 /// every method is one transaction composing them, with the same meaning as in `MonitorStore`. What several
 /// monitors add: `record` locks the property's row (`FOR UPDATE`), so their probe results for one property take
 /// turns and each transition happens once; a partial unique index keeps one open incident per property;

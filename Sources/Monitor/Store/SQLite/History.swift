@@ -25,16 +25,7 @@ extension MonitorStore: HistoryStorage {
                 from: from.addingTimeInterval(-spanCap),
                 to: target.addingTimeInterval(spanCap)
             )
-            let hours = Dictionary(grouping: samples, by: \.property).flatMap { property, samples in
-                RollUp.buckets(
-                    property: property,
-                    samples: samples,
-                    from: from,
-                    to: target,
-                    length: .hour,
-                    spanCap: spanCap
-                )
-            }
+            let hours = RollUp.hours(samples, from: from, to: target, spanCap: spanCap)
             for hour in hours { try HistoryRepository.save(db, hour) }
             // Each day touched, from all of its hours (those rolled before included).
             let touched = Set(hours.map { HistoryBucket.start(of: $0.start, .day) })
@@ -66,7 +57,7 @@ extension MonitorStore: HistoryStorage {
         try readSync { db in
             let alignedFrom = HistoryBucket.start(of: from, length)
             let rolled = try HistoryRepository.rolledUntil(db)
-            var stored = try HistoryRepository.buckets(db, length, property: property, from: alignedFrom, to: to)
+            let stored = try HistoryRepository.buckets(db, length, property: property, from: alignedFrom, to: to)
             // Not rolled up yet: from the raw samples, as hours, merged into what is stored.
             let liveFrom = max(rolled ?? alignedFrom, alignedFrom)
             let liveTo = min(now, to)
@@ -77,31 +68,8 @@ extension MonitorStore: HistoryStorage {
                 from: liveFrom.addingTimeInterval(-spanCap),
                 to: liveTo
             )
-            var live = Dictionary(grouping: samples, by: \.property).flatMap { name, samples in
-                RollUp.buckets(
-                    property: name,
-                    samples: samples,
-                    from: liveFrom,
-                    to: liveTo,
-                    length: .hour,
-                    spanCap: spanCap
-                )
-            }
-            if length == .day { live = RollUp.days(from: live) }
-            var index = Dictionary(
-                stored.enumerated().map { ("\($1.property)\u{0}\($1.start.timeIntervalSince1970)", $0) },
-                uniquingKeysWith: { a, _ in a }
-            )
-            for bucket in live {
-                let key = "\(bucket.property)\u{0}\(bucket.start.timeIntervalSince1970)"
-                if let i = index[key] {
-                    stored[i].merge(bucket)
-                } else {
-                    index[key] = stored.count
-                    stored.append(bucket)
-                }
-            }
-            return stored.sorted { ($0.property, $0.start) < ($1.property, $1.start) }
+            let live = RollUp.hours(samples, from: liveFrom, to: liveTo, spanCap: spanCap)
+            return RollUp.merging(length == .day ? RollUp.days(from: live) : live, into: stored)
         }
     }
 
