@@ -131,7 +131,7 @@ extension PostgresStore {
 
     public func forgetIncidentMessage(incidentID: IncidentID, messageID: String) async throws {
         try await write { connection, logger in
-            try await connection.query(
+            _ = try await connection.query(
                 """
                 UPDATE incident_messages SET message_id = NULL
                 WHERE incident_id = \(incidentID.rawValue) AND message_id = \(messageID)
