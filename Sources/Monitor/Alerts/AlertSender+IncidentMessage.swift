@@ -129,3 +129,17 @@ extension DiscordMessage {
         return Array((try? encoder.encode(edit)) ?? Data())
     }
 }
+
+extension AlertSender {
+    /// At start: a page parked undelivered (refused by Discord before a restart) means the pager is still
+    /// broken, so `/healthz`, the status and the metrics say so until a delivery succeeds again.
+    public func restorePagerHealth(from rows: [OutboxRow]) {
+        guard let parked = rows.last(where: { $0.kind == Self.pageKind && $0.failedAt != nil }) else { return }
+        let error = "a page (outbox row \(parked.id)) is parked undelivered: \(parked.lastError ?? "refused")"
+        pager.broken("\(error); \(Self.fixHint)", at: parked.failedAt ?? Date())
+        logger.error(
+            "a page is parked undelivered; the pager is broken",
+            metadata: ["outbox.id": .stringConvertible(parked.id), "fix": "\(Self.fixHint)"]
+        )
+    }
+}
