@@ -143,3 +143,20 @@ extension AlertSender {
         )
     }
 }
+
+extension AlertSender {
+    /// The body to post for a row: as queued, or, for a narration fold, rendered now with the steps it folds.
+    func body(of row: OutboxRow) async throws -> [UInt8] {
+        guard row.kind == NarrationFold.kind, let id = row.incidentID else { return Array(row.payload.utf8) }
+        let steps = try await store.incidentEvents(incidentID: id).filter {
+            $0.notice != nil && $0.kind.hasPrefix("remediation.") && $0.kind != "remediation.paged"
+        }
+        let more = max(1, steps.count - NarrationFold.cap)
+        let property = try await store.incident(id: id)?.property ?? "the property"
+        return DiscordMessage(
+            content: "… and more steps of incident #\(id) (\(property); \(more) so far) not posted here: at most "
+                + "\(NarrationFold.cap) per incident with `discord.edit_messages: false`; the incident's records "
+                + "in the monitor's store keep every step."
+        ).jsonBody()
+    }
+}
