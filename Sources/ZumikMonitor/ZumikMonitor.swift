@@ -158,6 +158,11 @@ extension ZumikMonitorCommand {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
                 throw ExitCode(2)
             }
+            let problems = config.runtimeProblems(file: (file as NSString).lastPathComponent)
+            if !problems.isEmpty {
+                FileHandle.standardError.write(Data((ConfigErrors(problems).description + "\n").utf8))
+                throw ExitCode(2)
+            }
             let remediable = config.properties.filter { !$0.alertOnly && $0.host != nil }.count
             print(
                 "\(file): ok (\(config.properties.count) properties, \(remediable) remediable, "

@@ -137,7 +137,7 @@ public final class AlertSender: Service {
                 case .refused(let refusal): result = refusal
                 }
             } else {
-                result = await send("POST", Array(row.payload.utf8), to: webhookURL.value)
+                result = await send("POST", try await body(of: row), to: webhookURL.value)
                 if let status = result.status, (200..<300).contains(status) {
                     meta["http.status"] = .stringConvertible(status)
                     try await store.markDelivered(row.id, at: now())
@@ -172,7 +172,8 @@ public final class AlertSender: Service {
             )
             return
         }
-        let text = DiscordMessage.plainText(ofPayload: row.payload) ?? row.payload
+        let payload = String(decoding: try await body(of: row), as: UTF8.self)
+        let text = DiscordMessage.plainText(ofPayload: payload) ?? payload
         console("[zumik-monitor alert] \(text)")
         try await store.markDelivered(row.id, at: now())
     }

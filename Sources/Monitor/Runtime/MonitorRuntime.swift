@@ -63,6 +63,7 @@ public struct MonitorRuntime: Sendable {
             console: console,
             pager: pager
         )
+        sender.restorePagerHealth(from: try store.allOutbox())
         let responder = try makeResponder(
             ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
         )

@@ -97,6 +97,7 @@ public final class MonitorService: Service {
                 let start = now()
                 await openMaintenanceWindows(now: start)
                 await endExpiredSilences(now: start)
+                await remindDue()
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
                         let result = await self.prober.probe(property.target, now: self.now)
@@ -380,6 +381,26 @@ public final class MonitorService: Service {
                     metadata: meta.merging(["error": "\(error)"]) { a, _ in a }
                 )
             }
+        }
+    }
+
+    /// Reminds the on-call human (without a mention) of every paged incident still unresolved
+    /// `paging.reminder_minutes` after the page or the last reminder; nothing when that is 0.
+    public func remindDue() async {
+        let minutes = config.onCall.reminderMinutes
+        guard minutes > 0 else { return }
+        let at = now()
+        do {
+            let reminded = try await store.remindDue(now: at, every: TimeInterval(minutes * 60)) { incident in
+                AlertFormatter.reminder(for: incident, at: at)
+            }
+            guard !reminded.isEmpty else { return }
+            outbox.wake()
+            for id in reminded {
+                logger.notice("on-call reminder queued", metadata: ["incident.id": .stringConvertible(id)])
+            }
+        } catch {
+            logger.error("cannot queue on-call reminders", metadata: ["error": "\(error)"])
         }
     }
 

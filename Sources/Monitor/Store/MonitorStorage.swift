@@ -120,4 +120,15 @@ public protocol MonitorStorage: Sendable {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome
+
+    // MARK: Reminders (a paged incident that stays unresolved)
+
+    /// For every open, paged incident whose last reminder (or page) is at least `every` old at `now`: in one
+    /// transaction, notes the reminder on the incident, appends it as a record and queues `message` for it
+    /// (outbox kind `reminder`). Returns the incidents reminded.
+    func remindDue(
+        now: Date,
+        every: TimeInterval,
+        message: @escaping @Sendable (Incident) -> any OutboxMessage
+    ) async throws -> [IncidentID]
 }

@@ -92,6 +92,7 @@ public final class MonitorStore: MonitorStorage {
         IncidentGroupRepository.registerMigration(&migrator)
         Self.registerCertificateWarnings(&migrator)
         HistoryRepository.registerMigration(&migrator)
+        ReminderRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
@@ -310,7 +311,8 @@ public final class MonitorStore: MonitorStorage {
             // An incident with a living message shows the notice there (one coalesced edit), not as a post.
             if try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date()) != nil { return }
             if let notice {
-                _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
+                // Without a living message: one post per step, capped per incident, then one fold.
+                try NarrationFold.post(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
             }
         }
     }
