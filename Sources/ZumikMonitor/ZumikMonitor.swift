@@ -64,7 +64,9 @@ func loadConfig(_ path: String) throws -> MonitorConfig {
 
 extension ZumikMonitorCommand {
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the monitor until SIGTERM/SIGINT.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the monitor until SIGTERM/SIGINT; SIGHUP reloads the configuration."
+        )
 
         @Option(help: "Path to the YAML configuration.")
         var config: String
@@ -94,6 +96,8 @@ extension ZumikMonitorCommand {
                     "discord": "\(config.secrets.discordWebhookURL == nil ? "console" : "webhook")",
                 ]
             )
+            let hangup = runtime.monitor.reloadOnHangup(configPath: self.config)
+            defer { hangup.cancel() }
             try await runtime.run { port in
                 logger.info("control API listening", metadata: ["control.port": .stringConvertible(port)])
             }
