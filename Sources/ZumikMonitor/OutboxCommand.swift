@@ -25,8 +25,17 @@ extension ZumikMonitorCommand {
 
             func run() async throws {
                 let config = try loadConfig(config)
-                let rows = try MonitorStore(path: config.storePath).allOutbox()
-                    .filter { all || $0.deliveredAt == nil }
+                let store = try MonitorStore(path: config.storePath)
+                var rows = try store.allOutbox().filter { all || $0.deliveredAt == nil }
+                // An incident's living message is rendered when sent: show what it would say now.
+                for index in rows.indices where rows[index].kind == "incident" {
+                    guard let id = rows[index].incidentID, let incident = try store.incident(id: id) else { continue }
+                    let message = IncidentMessageRenderer.message(
+                        incident: incident,
+                        events: try store.incidentEvents(incidentID: id)
+                    )
+                    rows[index].payload = String(decoding: message.jsonBody(), as: UTF8.self)
+                }
                 print(Self.table(rows))
             }
 

@@ -158,7 +158,7 @@ struct PageDeliveryTests {
         #expect((pager["error"] as? String)?.contains(discord.webhookURL) == false)
         let metrics = try await RawHTTP.get(port: controlPort, "/metrics").text
         #expect(metrics.contains("zumik_monitor_pager_broken 1"), "\(metrics)")
-        #expect(metrics.contains(#"zumik_monitor_alerts_parked_total{kind="transition"} 1"#), "\(metrics)")
+        #expect(metrics.contains(#"zumik_monitor_alerts_parked_total{kind="incident"} 1"#), "\(metrics)")
         #expect(monitor.logText.contains("outbox retry"))
 
         // The operator lists what was parked and re-sends it through the running monitor.
@@ -166,7 +166,7 @@ struct PageDeliveryTests {
         #expect(listed == 0 && listing.contains("parked") && listing.contains("api is DOWN"), "\(listing)")
         let (retried, retry) = try CommandLineTests.run(["outbox", "retry", "--config", configPath])
         #expect(retried == 0 && retry.contains("running monitor"), "\(retry)")
-        #expect(await discord.waitUntil { $0.contains { $0.reply == "204" } }, "log:\n\(monitor.logText)")
+        #expect(await discord.waitUntil { $0.contains { $0.reply == "200" } }, "log:\n\(monitor.logText)")
         let store = try MonitorStore(path: dir.url.appendingPathComponent("state.sqlite").path)
         #expect(try store.allOutbox().allSatisfy { $0.deliveredAt != nil && $0.failedAt == nil })
         #expect(try await RawHTTP.get(port: controlPort, "/healthz").status == 200)

@@ -35,13 +35,7 @@ public enum AlertFormatter {
         if let incident = event.incident {
             fields.append(.init("Incident", "#\(incident.id)", inline: true))
         }
-        let tm = result.timings
-        fields.append(
-            .init(
-                "Latency",
-                "dns \(ms(tm.dnsMs)) · connect \(ms(tm.connectMs)) · tls \(ms(tm.tlsMs)) · first byte \(ms(tm.firstByteMs)) · total \(ms(tm.totalMs))"
-            )
-        )
+        fields.append(.init("Latency", latency(result.timings)))
         if !result.reasons.isEmpty {
             fields.append(.init("Why", result.reasons.joined(separator: "\n")))
         }
@@ -65,6 +59,11 @@ public enum AlertFormatter {
             footer: "zumik-monitor"
         )
         return DiscordMessage(embeds: [embed])
+    }
+
+    /// The phase timings of a probe, as the alerts show them.
+    public static func latency(_ tm: PhaseTimings) -> String {
+        "dns \(ms(tm.dnsMs)) · connect \(ms(tm.connectMs)) · tls \(ms(tm.tlsMs)) · first byte \(ms(tm.firstByteMs)) · total \(ms(tm.totalMs))"
     }
 
     static func ms(_ value: Double) -> String { "\(Int(value.rounded())) ms" }

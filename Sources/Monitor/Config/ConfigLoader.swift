@@ -11,7 +11,7 @@ import Yams
 ///
 /// Top-level keys: `interval`, `confirmation_delay`, `failure_threshold`, `success_threshold`,
 /// `degraded_threshold_ms`, `cert_warning_days`, `max_in_flight`, `store_path`, `control` (`listen`),
-/// `discord` (`retry_base_ms`, `retry_max_ms`), `hosts` (map name → `url_env`, `token_env`),
+/// `discord` (`retry_base_ms`, `retry_max_ms`, `edit_messages`), `paging` (`reminder_minutes`), `hosts` (map name → `url_env`, `token_env`),
 /// `remediation` (`model`, `base_url`, `settle_seconds`, `max_completion_tokens`, `model_timeout_seconds`,
 /// `max_model_turns`), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
 /// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`, and the check keys
@@ -128,7 +128,7 @@ extension ConfigReader {
         let topKeys: Set<String> = [
             "interval", "confirmation_delay", "failure_threshold", "success_threshold", "degraded_threshold_ms",
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
-            "properties", "maintenance",
+            "properties", "paging", "maintenance", "history", "status_page",
         ]
         guard let top = mapping(root, at: "", allowed: topKeys) else { return config }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
@@ -162,7 +162,7 @@ extension ConfigReader {
             }
         }
         if let node = top["discord"],
-            let discord = mapping(node, at: "discord", allowed: ["retry_base_ms", "retry_max_ms"])
+            let discord = mapping(node, at: "discord", allowed: ["retry_base_ms", "retry_max_ms", "edit_messages"])
         {
             if let v = int(discord["retry_base_ms"], at: "discord.retry_base_ms", range: 1...3_600_000) {
                 config.retryBase = .milliseconds(v)
@@ -172,10 +172,15 @@ extension ConfigReader {
             }
         }
         if let node = top["remediation"] { config.remediation = readRemediation(node) }
+        config.onCall = readOnCall(top)
         config.secrets = readSecrets(environment)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)
         config.maintenance = readMaintenance(top["maintenance"], properties: Set(config.properties.map(\.name)))
+        if let node = top["history"] { config.history = readHistory(node) }
+        if let node = top["status_page"] {
+            config.statusPage = readStatusPage(node, names: config.properties.map(\.name))
+        }
         return config
     }
 

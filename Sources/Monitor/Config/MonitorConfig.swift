@@ -33,12 +33,17 @@ public struct MonitorConfig: Sendable {
     public var retryMax: Duration
     /// The `remediation:` settings (model, settle time, caps).
     public var remediation: RemediationSettings
+    /// How incidents reach the on-call channel (`discord.edit_messages`, `paging.reminder_minutes`).
+    public var onCall = OnCallSettings()
     public var properties: [PropertyConfig]
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
     public var secrets: Secrets
     /// Scheduled maintenance windows (`maintenance:`, `MaintenanceSettings.swift`).
     public var maintenance: [MaintenanceWindow] = []
+    /// The `history:` and `status_page:` settings (HistorySettings.swift).
+    public var history = HistorySettings()
+    public var statusPage = StatusPageSettings()
 
     public init(
         interval: Duration = .seconds(60),
@@ -120,6 +125,13 @@ public struct PropertyConfig: Sendable, Hashable {
         self.alertOnly = alertOnly
         self.host = host
         self.service = service
+    }
+
+    /// Properties that share an incident: a remediable property's host and service (`HOST/SERVICE`); nil
+    /// for alert-only properties and those without both, which always have incidents of their own.
+    public var incidentGroup: String? {
+        guard !alertOnly, let host, let service else { return nil }
+        return "\(host)/\(service)"
     }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ProbeTarget, Value>) -> Value {

@@ -32,6 +32,7 @@ public enum ControlAPI {
             return EditedResponse(status: pager.isBroken ? .serviceUnavailable : .ok, response: health)
         }
         let guarded = router.group().add(middleware: BearerAuth(token: token))
+        StatusRoutes.add(to: router, guarded: guarded, monitor: monitor)
         guarded.get("/v1/status") { _, _ in
             try await monitor.status()
         }

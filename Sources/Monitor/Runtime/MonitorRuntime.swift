@@ -14,6 +14,7 @@ public struct MonitorRuntime: Sendable {
     public let outbox: AlertOutbox
     public let sender: AlertSender
     public let monitor: MonitorService
+    public let rollUp: HistoryRollUpService
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
@@ -73,6 +74,13 @@ public struct MonitorRuntime: Sendable {
             responder: responder,
             metrics: MonitorMetrics(factory: metricsFactory),
             pager: pager,
+            logger: logger,
+            history: store
+        )
+        rollUp = HistoryRollUpService(
+            history: store,
+            settings: config.history,
+            spanCap: HistorySpan.cap(interval: config.interval),
             logger: logger
         )
     }
@@ -100,6 +108,7 @@ public struct MonitorRuntime: Sendable {
                 services: [
                     .init(service: sender),
                     .init(service: monitor),
+                    .init(service: rollUp),
                     .init(service: controlApplication(onServerRunning: onServerRunning)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],

@@ -24,6 +24,8 @@ public final class MonitorService: Service {
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
+    /// Where every probe result is kept for the status history (nil: none kept).
+    let history: (any HistoryStorage)?
 
     struct Schedule {
         var nextDue: [String: Date] = [:]
@@ -51,8 +53,10 @@ public final class MonitorService: Service {
         pager: PagerHealth = PagerHealth(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        history: (any HistoryStorage)? = nil
     ) {
+        self.history = history
         self.clock = clock
         self.live = Mutex((Self.resolved(config), 1))
         self.store = store
@@ -138,9 +142,17 @@ public final class MonitorService: Service {
         await probeAndRecord(config.properties)
     }
 
+    /// Probes `name` again (remediation's re-probe), with the other properties of its incident group (same
+    /// host and service) that are not healthy, so that the shared incident closes as soon as all recovered.
     public func reprobe(property name: String) async -> ProbeResult? {
         guard let property = config.property(named: name) else { return nil }
-        return await probeAndRecord([property]).first
+        var peers: [PropertyConfig] = []
+        if let group = property.incidentGroup {
+            for peer in config.properties where peer.name != name && peer.incidentGroup == group {
+                if let state = try? await store.state(of: peer.name), state.health != .healthy { peers.append(peer) }
+            }
+        }
+        return await probeAndRecord([property] + peers).first
     }
 
     private func probeAndRecord(_ properties: [PropertyConfig]) async -> [ProbeResult] {
@@ -159,13 +171,23 @@ public final class MonitorService: Service {
         ]
         if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
         logger.debug("probe", metadata: meta)
+        do {
+            try await history?.appendSample(HistorySample(result))
+        } catch {
+            // Only the history misses this probe; the state, incidents and alerts are recorded below.
+            logger.error(
+                "cannot keep probe result in the history",
+                metadata: meta.merging(["error": "\(error)"]) { $1 }
+            )
+        }
         let recorded: RecordOutcome
         do {
             recorded = try await store.record(
                 result,
                 policy: policy(for: property),
+                incidentGroup: property.incidentGroup,
                 now: result.at,
-                message: AlertFormatter.message(for:)
+                message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
             )
         } catch {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
@@ -190,7 +212,10 @@ public final class MonitorService: Service {
         meta["silenced"] = .stringConvertible(recorded.silenced)
         logger.notice("state transition", metadata: meta)
         if recorded.outboxID != nil { outbox.signal.signal() }
-        if transition.to == .down, !recorded.silenced, let incident = recorded.incident, incident.closedAt == nil {
+        // A property that joined its host and service's open incident shares that incident's remediation.
+        if transition.to == .down, !recorded.silenced, !recorded.joinedOpenIncident, let incident = recorded.incident,
+            incident.closedAt == nil
+        {
             enqueueResponse(
                 property: property,
                 incidentID: incident.id,

@@ -85,4 +85,39 @@ public protocol MonitorStorage: Sendable {
     /// Queues parked rows again, due at `now` in their original order (`ids` nil: every parked row; ids of
     /// rows that are not parked are ignored). Returns the ids requeued, in one transaction.
     func requeueFailed(_ ids: [Int64]?, now: Date) async throws -> [Int64]
+
+    // MARK: Incident messages (one living Discord message per incident)
+
+    /// The incident's living message, nil when it has none (it was announced with edits off).
+    func incidentMessage(incidentID: IncidentID) async throws -> IncidentMessage?
+
+    /// Discord answered 2xx to a create (`messageID` its id) or an edit (`messageID` nil) of the incident's
+    /// message. In one transaction: keeps `messageID`, and marks outbox row `outboxID` delivered unless a newer
+    /// step asked for another rendering meanwhile (the row's payload is no longer `rendered`): then the row
+    /// stays due and the next pass edits again. Returns whether the row was marked delivered.
+    func incidentMessageSent(
+        outboxID: Int64,
+        rendered: String,
+        incidentID: IncidentID,
+        messageID: String?,
+        at: Date
+    ) async throws -> Bool
+
+    /// Discord no longer knows `messageID` (it answered 404 to an edit): forgets it, so that the next send
+    /// creates a new message (and keeps that one's id).
+    func forgetIncidentMessage(incidentID: IncidentID, messageID: String) async throws
+
+    // MARK: Correlation (properties sharing a host and service share one incident)
+
+    /// `record`, where a property's confirmed transition away from healthy joins the incident already open
+    /// for `incidentGroup` (its host and service; nil: never shared) instead of opening one of its own, and
+    /// a recovery closes the incident only when the last of its properties has recovered. One transaction,
+    /// like `record`.
+    func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        incidentGroup: String?,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome
 }

@@ -32,6 +32,8 @@ public struct IncidentEvent: Sendable, Hashable, Codable {
     public var at: Date
     public var kind: String
     public var payload: JSONValue
+    /// The narration queued with the record (a rendered message body), if any: the living message's timeline.
+    public var notice: String? = nil
 }
 
 /// One row of the alert outbox. `payload` is the rendered message body the sender delivers.
@@ -58,6 +60,9 @@ public struct RecordOutcome: Sendable {
     /// The outbox row written for the transition (nil when none, or silenced).
     public var outboxID: Int64?
     public var silenced: Bool
+    /// The transition joined an incident already open for the same host and service (`incidentGroup`):
+    /// that incident's remediation and page are this property's too.
+    public var joinedOpenIncident = false
 }
 
 /// A transition to announce, with what a message needs to say about it.
@@ -76,4 +81,20 @@ public struct AlertEvent: Sendable {
         self.at = at
         self.note = note
     }
+}
+
+/// An incident's living Discord message: created by the first send (`messageID` nil until Discord answered),
+/// then edited in place as the incident proceeds.
+public struct IncidentMessage: Sendable, Hashable {
+    public var incidentID: IncidentID
+    public var messageID: String?
+    public var createdAt: Date
+}
+
+/// What a transition's `message` closure returns to ask for the incident's living message instead of a post
+/// of its own: the store keeps the incident's message and queues one coalesced "render incident N's message"
+/// outbox row (kind `incident`), which the sender renders from the incident's records when it sends it.
+public struct IncidentMessageRender: OutboxMessage {
+    public init() {}
+    public var body: [UInt8] { Array(#"{"render":"incident"}"#.utf8) }
 }

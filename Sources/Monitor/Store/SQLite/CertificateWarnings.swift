@@ -59,7 +59,7 @@ extension MonitorStore: CertificateWarningStorage {
     }
 
     public func lastCertificateWarning(property: String) async throws -> Date? {
-        try readNow { db in
+        try read { db in
             try CertificateWarningRecord.fetchOne(db, key: property).map { Date(timeIntervalSince1970: $0.warned_at) }
         }
     }

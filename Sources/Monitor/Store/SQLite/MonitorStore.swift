@@ -26,7 +26,8 @@ public import Probing
 /// Writes are synchronous on purpose (the `async` signatures only let callers suspend): a cancelled task, e.g.
 /// during shutdown, still completes a record it has started instead of dropping it.
 public final class MonitorStore: MonitorStorage {
-    private let pool: DatabasePool
+    /// Internal so that each topic's extension (`History.swift`) composes its own transactions.
+    let pool: DatabasePool
 
     public init(path: String) throws {
         var configuration = Configuration()
@@ -87,7 +88,10 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
+        IncidentMessageRepository.registerMigration(&migrator)
+        IncidentGroupRepository.registerMigration(&migrator)
         Self.registerCertificateWarnings(&migrator)
+        HistoryRepository.registerMigration(&migrator)
         try migrator.migrate(pool)
     }
 
@@ -107,20 +111,46 @@ public final class MonitorStore: MonitorStorage {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
+        try await record(result, policy: policy, incidentGroup: nil, now: now, message: message)
+    }
+
+    public func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        incidentGroup: String?,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
         try writeNow { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
             let step = Debounce.apply(result, to: previous, policy: policy, now: now)
             var state = step.state
             var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
+            var transitionEventID: Int64?
+            var joined = false
             if let transition = step.transition {
                 switch transition.kind {
                 case .opened:
-                    incident = try IncidentRepository.open(
-                        db,
-                        property: result.property,
-                        at: now,
-                        health: transition.to
-                    )
+                    if let group = incidentGroup, let open = try IncidentGroupRepository.openIncident(db, group: group)
+                    {
+                        // Same host and service: the property joins the incident already open for them.
+                        joined = true
+                        if transition.to == .down, open.health != .down {
+                            try IncidentRepository.setHealth(db, open.id, .down)
+                        }
+                        incident = try IncidentRepository.find(db, open.id)
+                    } else {
+                        incident = try IncidentRepository.open(
+                            db,
+                            property: result.property,
+                            at: now,
+                            health: transition.to
+                        )
+                        if let id = incident?.id, let group = incidentGroup {
+                            try IncidentGroupRepository.setGroup(db, id, group)
+                        }
+                    }
+                    if let id = incident?.id { try IncidentGroupRepository.join(db, id, property: result.property) }
                     state.openIncidentID = incident?.id
                 case .escalated, .deescalated:
                     if let id = state.openIncidentID {
@@ -129,18 +159,25 @@ public final class MonitorStore: MonitorStorage {
                     }
                 case .recovered:
                     if let id = state.openIncidentID {
-                        try IncidentRepository.close(db, id, at: now)
+                        // The incident resolves when the last of its properties recovers.
+                        try IncidentGroupRepository.leave(db, id, property: result.property)
+                        if try IncidentGroupRepository.openMembers(db, id) == 0 {
+                            try IncidentRepository.close(db, id, at: now)
+                        }
                         incident = try IncidentRepository.find(db, id)
                     }
                     state.openIncidentID = nil
                 }
                 if let id = incident?.id {
-                    try IncidentEventRepository.append(
+                    transitionEventID = try IncidentEventRepository.append(
                         db,
                         incidentID: id,
                         at: now,
                         kind: "transition",
                         payload: .object([
+                            "property": .string(result.property), "url": .string(result.url),
+                            "status": result.status.map { .number(Double($0)) } ?? .null,
+                            "latency": .string(AlertFormatter.latency(result.timings)),
                             "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
                             "reasons": .array(result.reasons.map { .string($0) }),
                         ])
@@ -150,15 +187,21 @@ public final class MonitorStore: MonitorStorage {
             let silenced = state.isSilenced(at: now)
             var outboxID: Int64?
             if let transition = step.transition, !silenced {
-                outboxID = try Self.announce(
-                    db,
-                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
-                    message
-                )
+                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
+                let rendered = message(event)
+                if rendered is IncidentMessageRender, let id = incident?.id {
+                    try IncidentMessageRepository.ensure(db, id, at: now)
+                } else {
+                    outboxID = try Self.announce(db, event, { _ in rendered })
+                }
                 state.announced = transition.to
             }
+            if let id = incident?.id, let eventID = transitionEventID {
+                let render = try IncidentMessageRepository.touch(db, id, through: eventID, now: now)
+                outboxID = outboxID ?? render
+            }
             try PropertyStateRepository.save(db, state, now: now)
-            return RecordOutcome(
+            var outcome = RecordOutcome(
                 state: state,
                 transition: step.transition,
                 confirmAt: step.confirmAt,
@@ -166,6 +209,8 @@ public final class MonitorStore: MonitorStorage {
                 outboxID: outboxID,
                 silenced: silenced
             )
+            outcome.joinedOpenIncident = joined
+            return outcome
         }
     }
 
@@ -254,7 +299,16 @@ public final class MonitorStore: MonitorStorage {
         noticeKind: String = "remediation"
     ) async throws {
         try writeNow { db in
-            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            let eventID = try IncidentEventRepository.append(
+                db,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                notice: notice
+            )
+            // An incident with a living message shows the notice there (one coalesced edit), not as a post.
+            if try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date()) != nil { return }
             if let notice {
                 _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
             }
@@ -270,8 +324,16 @@ public final class MonitorStore: MonitorStorage {
     ) async throws -> Bool {
         try writeNow { db in
             guard try IncidentRepository.markPaged(db, incidentID, at: at) else { return false }
-            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            let eventID = try IncidentEventRepository.append(
+                db,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                notice: page
+            )
             _ = try OutboxRepository.insert(db, page, kind: "page", incidentID: incidentID, now: Date(), urgent: true)
+            try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date())
             return true
         }
     }
@@ -335,7 +397,8 @@ public final class MonitorStore: MonitorStorage {
         try pool.write(updates)
     }
 
-    func readNow<T>(_ reads: (Database) throws -> T) throws -> T {
-        try pool.read(reads)
-    }
+    /// One write transaction, for the store's operations kept in other files (`SQLite/<Topic>.swift`).
+    func write<T>(_ updates: (Database) throws -> T) throws -> T { try pool.write(updates) }
+    /// One read, for the same.
+    func read<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
 }
