@@ -95,3 +95,39 @@ struct ConfigReloadTests {
         #expect(names(kept) == ["api", "new"])
     }
 }
+
+/// What a reload swaps in and what it keeps for the next restart.
+@Suite struct ConfigReloadOutcomeTests {
+    @Test func processSettingsAreKeptAndNamedWhilePropertiesSwap() throws {
+        let dir = try TempDir()
+        let store = try MonitorStore(path: dir.dbPath)
+        let old = MonitorConfig(
+            interval: .seconds(60),
+            storePath: dir.dbPath,
+            properties: [PropertyConfig(name: "a", url: "http://127.0.0.1:1/a")]
+        )
+        let monitor = MonitorService(
+            config: old,
+            store: store,
+            transport: CurlEngine(maxInFlight: 1),
+            outbox: AlertOutbox(store: store, signal: WakeSignal()),
+            logger: quietLogger
+        )
+        var new = old
+        new.interval = .seconds(30)
+        new.storePath = "/elsewhere.sqlite"
+        new.controlPort = 9999
+        new.properties = [PropertyConfig(name: "b", url: "http://127.0.0.1:1/b")]
+        let outcome = monitor.reload(new)
+        #expect(outcome.generation == 2)
+        #expect(outcome.added == ["b"] && outcome.removed == ["a"])
+        #expect(outcome.needsRestart == ["store_path", "control.listen"])
+        #expect(monitor.configGeneration == 2)
+        #expect(monitor.config.properties.map(\.name) == ["b"])
+        #expect(monitor.config.interval == .seconds(30))
+        #expect(monitor.config.storePath == dir.dbPath)
+        #expect(monitor.config.controlPort == old.controlPort)
+        // The global certificate window is filled into each property for the prober.
+        #expect(monitor.config.properties.first?.certWarningDays == 14)
+    }
+}

@@ -22,8 +22,9 @@ public struct ConfigReloadOutcome: Sendable, Hashable {
 extension MonitorService {
     /// Swaps `new` in at once: removed properties are no longer probed, new ones are probed at the next tick,
     /// unchanged ones keep their state (it lives in the store under their name) and their schedule. The store,
-    /// the control listener, the transfer cap, the Discord backoff and the remediation settings belong to
-    /// services started with the process: they keep their running values (`needsRestart` names them).
+    /// the control listener, the transfer cap, the Discord backoff and on-call settings, history, the status
+    /// page and the remediation settings belong to services started with the process: they keep their running
+    /// values (`needsRestart` names them).
     @discardableResult
     public func reload(_ new: MonitorConfig) -> ConfigReloadOutcome {
         var next = Self.resolved(new)
@@ -36,6 +37,9 @@ extension MonitorService {
             next.retryBase = old.retryBase
             next.retryMax = old.retryMax
             next.remediation = old.remediation
+            next.onCall = old.onCall
+            next.history = old.history
+            next.statusPage = old.statusPage
             next.secrets = old.secrets
             live.config = next
             live.generation += 1
@@ -49,6 +53,9 @@ extension MonitorService {
         if new.maxInFlight != old.maxInFlight { needsRestart.append("max_in_flight") }
         if new.retryBase != old.retryBase || new.retryMax != old.retryMax { needsRestart.append("discord") }
         if new.remediation != old.remediation { needsRestart.append("remediation") }
+        if new.onCall != old.onCall { needsRestart.append("discord.edit_messages/paging") }
+        if new.history != old.history { needsRestart.append("history") }
+        if new.statusPage != old.statusPage { needsRestart.append("status_page") }
         let oldNames = old.properties.map(\.name)
         let newNames = next.properties.map(\.name)
         let removed = oldNames.filter { !newNames.contains($0) }
