@@ -139,10 +139,16 @@ extension ZumikMonitorCommand {
                 return [
                     r.property, r.health.rawValue, r.status.map(String.init) ?? "-", ms(r.timings.dnsMs),
                     ms(r.timings.connectMs), ms(r.timings.tlsMs), ms(r.timings.firstByteMs), ms(r.timings.totalMs),
-                    r.reasons.joined(separator: "; "),
+                    (r.reasons + Self.certificateNote(r)).joined(separator: "; "),
                 ]
             }
             return textTable(header: header, rows: rows)
+        }
+
+        /// An expiring certificate, its own state apart from the health (issue 15).
+        static func certificateNote(_ result: ProbeResult) -> [String] {
+            guard let certificate = result.certificate, certificate.state == .expiring else { return [] }
+            return ["certificate expiring: \(certificate.daysLeft) days left (warning at \(certificate.warningDays))"]
         }
     }
 

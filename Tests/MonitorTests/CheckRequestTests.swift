@@ -123,6 +123,26 @@ import ZumikTestSupport
         #expect(errors.first?.contains("hunter2") == false)
     }
 
+    /// A followed redirect to another origin does not take the secret Authorization along.
+    @Test func authorizationStaysWithTheFirstOriginAcrossARedirect() async throws {
+        let seen = Mutex<String??>(nil)
+        let other = try LoopbackServer { request in
+            seen.withLock { $0 = .some(request.headers["authorization"]) }
+            return .respond(status: 200, body: "ok")
+        }
+        defer { other.stop() }
+        let first = try LoopbackServer { _ in .respond(status: 302, headers: [("Location", "\(other.baseURL)/landing")])
+        }
+        defer { first.stop() }
+        let property = try property(
+            "  - {name: api, url: \"\(first.baseURL)/\", follow_redirects: true, bearer_token_env: API_TOKEN}",
+            env: ["API_TOKEN": "tok-123"]
+        )
+        let result = await Prober(transport: engine).probe(property.target)
+        #expect(result.health == .healthy, "\(result.reasons)")
+        #expect(seen.withLock { $0 } == .some(nil), "the token went to the redirect's origin")
+    }
+
     @Test func redirectsAreFollowedOnlyWhenAskedAndCapped() async throws {
         let server = try LoopbackServer { request in
             switch request.target.prefix(while: { $0 != "?" }) {
