@@ -33,6 +33,7 @@ import ZumikTestSupport
                 headers:
                   Content-Type: application/json
                   X-Tenant: zumik
+                  User-Agent: status-probe/2
                 headers_env:
                   X-Api-Key: API_KEY
                 body: '{"probe": true}'
@@ -45,6 +46,8 @@ import ZumikTestSupport
         #expect(request.method == "POST")
         #expect(request.headers["content-type"] == "application/json")
         #expect(request.headers["x-tenant"] == "zumik")
+        #expect(request.headers["user-agent"] == "status-probe/2")
+        #expect(request.headers["cache-control"] == "no-cache")
         #expect(request.headers["x-api-key"] == secret)
         #expect(request.bodyText == #"{"probe": true}"#)
         let shown = "\(property) \(String(reflecting: property)) \(result)"
