@@ -29,10 +29,7 @@ public enum ConfigLoader {
             throw ConfigErrors([ConfigError(file: file, path: "", problem: "not UTF-8 text")])
         }
         var config = try parse(yaml: text, file: file, environment: environment)
-        if !config.storePath.hasPrefix("/") {
-            let dir = ((path as NSString).deletingLastPathComponent as NSString)
-            config.storePath = dir.appendingPathComponent(config.storePath)
-        }
+        config.storePath = try resolveStorePath(config.storePath, configPath: path, environment: environment)
         return config
     }
 

@@ -26,14 +26,17 @@ public import Probing
 /// during shutdown, still completes a record it has started instead of dropping it.
 public final class MonitorStore: MonitorStorage {
     private let pool: DatabasePool
+    /// The SQLite file, named in every error (`StoreError`).
+    public let path: String
 
     public init(path: String) throws {
+        self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try StoreError.naming(path, "open") { try DatabasePool(path: path, configuration: configuration) }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("monitor-v1") { db in
             try db.execute(
@@ -86,17 +89,17 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
-        try migrator.migrate(pool)
+        try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
     }
 
     // MARK: Probe results and silences
 
     public func state(of name: String) throws -> PropertyState? {
-        try pool.read { db in try PropertyStateRepository.find(db, name) }
+        try readNow { db in try PropertyStateRepository.find(db, name) }
     }
 
     public func allStates() throws -> [PropertyState] {
-        try pool.read { db in try PropertyStateRepository.all(db) }
+        try readNow { db in try PropertyStateRepository.all(db) }
     }
 
     public func record(
@@ -224,23 +227,23 @@ public final class MonitorStore: MonitorStorage {
     // MARK: Incidents
 
     public func incident(id: IncidentID) throws -> Incident? {
-        try pool.read { db in try IncidentRepository.find(db, id) }
+        try readNow { db in try IncidentRepository.find(db, id) }
     }
 
     public func openIncident(for property: String) throws -> Incident? {
-        try pool.read { db in try IncidentRepository.openOne(db, property: property) }
+        try readNow { db in try IncidentRepository.openOne(db, property: property) }
     }
 
     public func openIncidentCount() throws -> Int {
-        try pool.read { db in try IncidentRepository.openCount(db) }
+        try readNow { db in try IncidentRepository.openCount(db) }
     }
 
     public func incidents(for property: String? = nil) throws -> [Incident] {
-        try pool.read { db in try IncidentRepository.all(db, property: property) }
+        try readNow { db in try IncidentRepository.all(db, property: property) }
     }
 
     public func incidentEvents(incidentID: IncidentID) throws -> [IncidentEvent] {
-        try pool.read { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
+        try readNow { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
     }
 
     public func appendIncidentEvent(
@@ -285,15 +288,15 @@ public final class MonitorStore: MonitorStorage {
     }
 
     public func dueOutbox(now: Date, limit: Int = 20) throws -> [OutboxRow] {
-        try pool.read { db in try OutboxRepository.due(db, now: now, limit: limit) }
+        try readNow { db in try OutboxRepository.due(db, now: now, limit: limit) }
     }
 
     public func nextOutboxDue() throws -> Date? {
-        try pool.read { db in try OutboxRepository.nextDue(db) }
+        try readNow { db in try OutboxRepository.nextDue(db) }
     }
 
     public func allOutbox() throws -> [OutboxRow] {
-        try pool.read { db in try OutboxRepository.all(db) }
+        try readNow { db in try OutboxRepository.all(db) }
     }
 
     public func markDelivered(_ id: Int64, at: Date) throws {
@@ -330,6 +333,11 @@ public final class MonitorStore: MonitorStorage {
 
     /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
     private func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
-        try pool.write(updates)
+        try StoreError.naming(path, "write") { try pool.write(updates) }
+    }
+
+    /// A read, its errors naming the store's file.
+    func readNow<T>(_ value: (Database) throws -> T) throws -> T {
+        try StoreError.naming(path, "read") { try pool.read(value) }
     }
 }
