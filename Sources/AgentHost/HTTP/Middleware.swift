@@ -185,15 +185,18 @@ struct RateLimitMiddleware: GuardMiddleware {
     }
 }
 
-/// `Authorization: Bearer <token>` on every route but `/healthz`, compared in constant time.
+/// `Authorization: Bearer <token>` on every route but `/healthz`, compared in constant time. The metrics
+/// token (when configured) passes for `GET /metrics` only; anywhere else it is refused like a wrong token.
 struct BearerAuthMiddleware: GuardMiddleware {
     let state: AgentState
 
     func check(_ request: Request, context: Context, next: Next) async throws -> Response {
         let values = request.headers[values: .authorization]
-        guard values.count == 1, state.tokenMatches(header: values[0]) else {
-            throw AgentHTTPError.unauthorized()
+        guard values.count == 1 else { throw AgentHTTPError.unauthorized() }
+        if state.tokenMatches(header: values[0]) { return try await next(request, context) }
+        if request.method == .get, request.uri.path == "/metrics", state.metricsTokenMatches(header: values[0]) {
+            return try await next(request, context)
         }
-        return try await next(request, context)
+        throw AgentHTTPError.unauthorized()
     }
 }

@@ -15,7 +15,11 @@ struct AgentRoutesHandlers: Sendable {
             JSONResponse.make(.ok, Health(status: "ok", version: AgentHost.version))
         }
         router.get("/metrics") { _, _ in
-            Response(
+            state.metrics.refresh(
+                catalog: state.provider.catalog(),
+                auditWriteFailures: state.auditLog.writeFailureCount
+            )
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.registry.emitToBuffer()))

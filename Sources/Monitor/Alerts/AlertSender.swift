@@ -130,6 +130,7 @@ public final class AlertSender: Service {
             console("[zumik-monitor alert] \(text)")
             do {
                 try await store.markDelivered(row.id, at: now())
+                pager.deliveredAlert(kind: row.kind)
                 return .delivered
             } catch {
                 logger.error("cannot mark outbox row delivered", metadata: meta.merging(["error": "\(error)"]) { $1 })
@@ -143,6 +144,7 @@ public final class AlertSender: Service {
                 if (200..<300).contains(status) {
                     try await store.markDelivered(row.id, at: now())
                     pager.delivered()
+                    pager.deliveredAlert(kind: row.kind)
                     logger.debug("alert delivered", metadata: meta)
                     if row.kind == Self.pageKind {
                         logger.notice("page delivered to the on-call human", metadata: meta)
@@ -150,6 +152,7 @@ public final class AlertSender: Service {
                     return .delivered
                 }
                 if status == 429 {
+                    pager.deliveryFailed(kind: row.kind, reason: "rate_limited")
                     let wait = Self.retryAfter(result) ?? 1
                     try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "429 rate limited")
                     meta["retry.after_s"] = .stringConvertible(wait)
@@ -157,12 +160,14 @@ public final class AlertSender: Service {
                     return .retryLater
                 }
                 if (500..<600).contains(status) {
+                    pager.deliveryFailed(kind: row.kind, reason: "server_error")
                     let wait = backoff(attempts: row.attempts)
                     try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "HTTP \(status)")
                     meta["retry.after_s"] = .stringConvertible(wait)
                     logger.warning("Discord answered a server error; retrying", metadata: meta)
                     return .retryLater
                 }
+                pager.deliveryFailed(kind: row.kind, reason: "refused")
                 let detail = String(result.bodyText.prefix(300))
                 meta["error"] = "\(detail)"
                 if row.kind == Self.pageKind {
@@ -181,6 +186,7 @@ public final class AlertSender: Service {
                 }
                 return .parked
             }
+            pager.deliveryFailed(kind: row.kind, reason: "network")
             let wait = backoff(attempts: row.attempts)
             let reason = result.error?.description ?? "no response"
             try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: reason)
@@ -224,6 +230,7 @@ public final class AlertSender: Service {
             try await store.markDelivered(row.id, at: now())
             pager.deliveredMinimal()
             pager.delivered()
+            pager.deliveredAlert(kind: row.kind)
             logger.warning("Discord refused the page; delivered its minimal form instead", metadata: meta)
             logger.notice("page delivered to the on-call human", metadata: meta)
             return .delivered

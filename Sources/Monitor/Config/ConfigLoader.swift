@@ -172,6 +172,7 @@ extension ConfigReader {
         }
         if let node = top["remediation"] { config.remediation = readRemediation(node) }
         config.secrets = readSecrets(environment)
+        config.secrets.metricsToken = readMetricsToken(environment, controlToken: config.secrets.controlToken)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)
         return config

@@ -154,6 +154,8 @@ public struct Secrets: Sendable {
     public var openAIKey: Secret?
     /// `MAX_REMEDIATION_ROUNDS` (default 3).
     public var maxRemediationRounds: Int
+    /// `METRICS_TOKEN`: a read-only bearer token good for `GET /metrics` and nothing else.
+    public var metricsToken: Secret? = nil
 
     public init(
         discordWebhookURL: Secret? = nil,

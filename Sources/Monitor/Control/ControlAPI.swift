@@ -16,14 +16,16 @@ public import Prometheus
 ///   and wake the sender; answers `{"requeued": [N, …]}`;
 /// - `GET /metrics`: Prometheus text.
 ///
-/// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time).
+/// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time);
+/// `/metrics` also takes `METRICS_TOKEN`, a read-only credential refused everywhere else.
 /// Without `CONTROL_TOKEN` the API is unauthenticated and therefore may only listen on a loopback address
 /// (`ControlAPI.checkListenAddress` refuses anything else at startup).
 public enum ControlAPI {
     public static func router(
         monitor: MonitorService,
         token: Secret?,
-        registry: PrometheusCollectorRegistry
+        registry: PrometheusCollectorRegistry,
+        refresh: @escaping @Sendable () -> Void = {}
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.get("/healthz") { _, _ in
@@ -77,8 +79,13 @@ public enum ControlAPI {
             monitor.outbox.wake()
             return RetryReply(requeued: requeued)
         }
-        guarded.get("/metrics") { _, _ in
-            Response(
+        // CONTROL_TOKEN or the read-only METRICS_TOKEN, which opens nothing else.
+        let scrape = router.group().add(
+            middleware: BearerAuth(token: token, alsoAccepted: monitor.config.secrets.metricsToken)
+        )
+        scrape.get("/metrics") { _, _ in
+            refresh()
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
@@ -132,10 +139,11 @@ public enum ControlAPI {
 
 extension StatusReport: ResponseEncodable {}
 
-/// `Authorization: Bearer <token>`, compared in constant time. A nil token lets everything through (the API is
-/// then bound to loopback only).
+/// `Authorization: Bearer <token>` (or `alsoAccepted`), compared in constant time. A nil token lets everything
+/// through (the API is then bound to loopback only).
 struct BearerAuth<Context: RequestContext>: RouterMiddleware {
     let token: Secret?
+    var alsoAccepted: Secret? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -143,8 +151,10 @@ struct BearerAuth<Context: RequestContext>: RouterMiddleware {
         guard let token else { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
+        let presented = Array(header.utf8.dropFirst(prefix.utf8.count))
+        let accepted = [token] + (alsoAccepted.map { [$0] } ?? [])
         guard header.hasPrefix(prefix),
-            ConstantTime.equal(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.value.utf8))
+            accepted.contains(where: { ConstantTime.equal(presented, Array($0.value.utf8)) })
         else {
             throw HTTPError(
                 .unauthorized,

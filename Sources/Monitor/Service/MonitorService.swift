@@ -71,6 +71,9 @@ public final class MonitorService: Service {
     public func run() async throws {
         if let open = try? await store.openIncidentCount() { metrics.openIncidents(open) }
         if let states = try? await store.allStates() {
+            for state in states where config.property(named: state.name) != nil {
+                metrics.state(state.name, state.health)
+            }
             schedule.withLock { s in
                 for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
             }
@@ -95,6 +98,7 @@ public final class MonitorService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let start = now()
+                metrics.cycle(at: start)
                 await endExpiredSilences(now: start)
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
@@ -172,6 +176,7 @@ public final class MonitorService: Service {
             logger.error("cannot record probe result", metadata: meta)
             return
         }
+        metrics.state(property.name, recorded.state.health)
         if let confirmAt = recorded.confirmAt {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
@@ -219,7 +224,8 @@ public final class MonitorService: Service {
             store: store,
             alertUserID: config.secrets.discordAlertUserID,
             maxRemediationRounds: config.secrets.maxRemediationRounds,
-            transport: transport
+            transport: transport,
+            metrics: metrics
         )
         responseQueue.yield(context)
     }
