@@ -89,9 +89,11 @@ struct AgentRoutesHandlers: Sendable {
         case .refused(let error, _):
             // Echoed text is cleaned of control and bidi characters; a not-run answer says so.
             let notRun = error.outcome == AgentAPI.ErrorBody.notRun
-            response = JSONResponse.make(
+            response = JSONResponse.problem(
+                error.problem,
                 error.status,
-                AgentAPI.ErrorBody(message: AuditText.clean(error.message), outcome: notRun ? error.outcome : nil),
+                AuditText.clean(error.message),
+                outcome: notRun ? error.outcome : nil,
                 headers: error.headers
             )
         }

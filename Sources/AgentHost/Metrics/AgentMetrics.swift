@@ -99,23 +99,17 @@ public struct AgentMetrics: Sendable {
     /// Sets what is read rather than counted: the catalog, the audit log's failures and the process.
     func refresh(catalog: AgentAPI.Catalog, auditWriteFailures: Int) {
         let bundles = Set(catalog.actions.map(\.bundle.id))
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric("zumik_agent_bundles_loaded", "Signed bundles loaded and offering actions.")
+        gauge("zumik_agent_bundles_loaded", "Signed bundles loaded and offering actions.", Double(bundles.count))
+        gauge(
+            "zumik_agent_bundles_refused",
+            "Bundles refused at the last (re)load (GET /v1/actions says why).",
+            Double(catalog.refusedBundles.count)
         )
-        .set(to: Double(bundles.count))
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric(
-                "zumik_agent_bundles_refused",
-                "Bundles refused at the last (re)load (GET /v1/actions says why)."
-            )
-        ).set(to: Double(catalog.refusedBundles.count))
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric(
-                "zumik_agent_actions_loaded",
-                "Actions on the allowlist, from loaded bundles."
-            )
+        gauge(
+            "zumik_agent_actions_loaded",
+            "Actions on the allowlist, from loaded bundles.",
+            Double(catalog.actions.count)
         )
-        .set(to: Double(catalog.actions.count))
         let process = ProcessStats.read()
         let (auditDelta, cpuDelta) = reported.totals.withLock { last in
             let audit = max(auditWriteFailures - last.auditWriteFailures, 0)
@@ -138,25 +132,15 @@ public struct AgentMetrics: Sendable {
             )
         )
         .increment(by: cpuDelta)
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric("process_resident_memory_bytes", "Resident memory size in bytes.")
-        )
-        .set(to: Double(process.residentBytes))
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric("process_virtual_memory_bytes", "Virtual memory size in bytes.")
-        )
-        .set(to: Double(process.virtualBytes))
-        registry.makeGauge(descriptor: AgentMetrics.metric("process_open_fds", "Number of open file descriptors."))
-            .set(to: Double(process.openFDs))
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric("process_max_fds", "Maximum number of open file descriptors.")
-        )
-        .set(to: Double(process.maxFDs))
-        registry.makeGauge(
-            descriptor: AgentMetrics.metric(
-                "process_start_time_seconds",
-                "Start time of the process since unix epoch in seconds."
-            )
-        ).set(to: process.startTime)
+        gauge("process_resident_memory_bytes", "Resident memory size in bytes.", Double(process.residentBytes))
+        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", Double(process.virtualBytes))
+        gauge("process_open_fds", "Number of open file descriptors.", Double(process.openFDs))
+        gauge("process_max_fds", "Maximum number of open file descriptors.", Double(process.maxFDs))
+        gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", process.startTime)
+    }
+
+    /// Sets the unlabeled gauge `name`.
+    private func gauge(_ name: String, _ help: String, _ value: Double) {
+        registry.makeGauge(descriptor: AgentMetrics.metric(name, help)).set(to: value)
     }
 }

@@ -16,6 +16,10 @@ public import Prometheus
 ///   and wake the sender; answers `{"requeued": [N, …]}`;
 /// - `GET /metrics`: Prometheus text.
 ///
+/// Every refusal is an RFC 9457 problem document (``ControlProblem``: `application/problem+json`, a `type` per
+/// kind: `bad-token`, `unknown-property`, `not-found`, `method-not-allowed`, `bad-request`, `internal-error`),
+/// keeping the `{"error":{"message":…}}` member. `openapi/monitor.yaml` describes the API.
+///
 /// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time);
 /// `/metrics` also takes `METRICS_TOKEN`, a read-only credential refused everywhere else.
 /// Without `CONTROL_TOKEN` the API is unauthenticated and therefore may only listen on a loopback address
@@ -28,6 +32,7 @@ public enum ControlAPI {
         refresh: @escaping @Sendable () -> Void = {}
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in
             let pager = monitor.pager.report
             let health = Health_(status: pager.isBroken ? "pager_broken" : "ok", pager: pager)
@@ -43,7 +48,7 @@ public enum ControlAPI {
         guarded.post("/v1/properties/:name/silence") { request, context in
             let name = try context.parameters.require("name")
             guard monitor.config.property(named: name) != nil else {
-                throw HTTPError(.notFound, message: "unknown property \"\(name)\"")
+                throw ControlProblem(.unknownProperty, .notFound, "unknown property \"\(name)\"")
             }
             let body: SilenceRequest
             do {
@@ -61,7 +66,7 @@ public enum ControlAPI {
         guarded.delete("/v1/properties/:name/silence") { _, context in
             let name = try context.parameters.require("name")
             guard monitor.config.property(named: name) != nil else {
-                throw HTTPError(.notFound, message: "unknown property \"\(name)\"")
+                throw ControlProblem(.unknownProperty, .notFound, "unknown property \"\(name)\"")
             }
             await monitor.unsilence(name)
             return SilenceReply(name: name, silencedUntil: nil)
