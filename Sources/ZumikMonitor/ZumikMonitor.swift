@@ -13,7 +13,7 @@ struct ZumikMonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zumik-monitor",
         abstract: "Probe web properties, debounce failures and alert Discord on every state change.",
-        version: "0.1.0",
+        version: MonitorRuntime.version,
         subcommands: [Run.self, Check.self, Validate.self, Tools.self, Outbox.self]
     )
 }

@@ -74,6 +74,9 @@ public final class MonitorService: Service {
     public func run() async throws {
         if let open = try? await store.openIncidentCount() { metrics.openIncidents(open) }
         if let states = try? await store.allStates() {
+            for state in states where config.property(named: state.name) != nil {
+                metrics.state(state.name, state.health)
+            }
             schedule.withLock { s in
                 for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
             }
@@ -99,6 +102,7 @@ public final class MonitorService: Service {
             while !Task.isCancelled {
                 let start = now()
                 await openMaintenanceWindows(now: start)
+                metrics.cycle(at: start)
                 await endExpiredSilences(now: start)
                 await remindDue()
                 for property in duePropertiesAndReschedule(now: start) {
@@ -197,6 +201,7 @@ public final class MonitorService: Service {
             return
         }
         await noteCertificate(result, silenced: recorded.silenced)
+        metrics.state(property.name, recorded.state.health)
         if let confirmAt = recorded.confirmAt {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
@@ -296,7 +301,8 @@ public final class MonitorService: Service {
             store: store,
             alertUserID: config.secrets.discordAlertUserID,
             maxRemediationRounds: config.secrets.maxRemediationRounds,
-            transport: transport
+            transport: transport,
+            metrics: metrics
         )
         responseQueue.yield(context)
     }
