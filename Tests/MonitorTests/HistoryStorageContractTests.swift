@@ -67,7 +67,8 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             from: day0,
             to: day0 + 7200,
             now: now,
-            spanCap: spanCap
+            spanCap: spanCap,
+            latency: true
         )
         try #require(hours.count == 2)
         #expect(hours[0].healthy == 60 && hours[0].down == 0)
@@ -90,7 +91,8 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             from: day0,
             to: day0 + 7200,
             now: now,
-            spanCap: spanCap
+            spanCap: spanCap,
+            latency: true
         )
         try #require(days.count == 1)
         #expect(days[0].healthy == 110 && days[0].down == 10 && days[0].downtimeSeconds == 600)
@@ -104,7 +106,8 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             from: day0,
             to: day0 + 7200,
             now: now,
-            spanCap: spanCap
+            spanCap: spanCap,
+            latency: true
         )
         #expect(again == days)
         withExtendedLifetime(keep) {}
@@ -119,12 +122,28 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         try await history.appendSample(sample("api", 7200, .healthy))
         try await history.appendSample(sample("api", 7260, .down))
         let now = day0 + 7500
-        let hours = try await history.buckets(.hour, property: nil, from: day0, to: now, now: now, spanCap: spanCap)
+        let hours = try await history.buckets(
+            .hour,
+            property: nil,
+            from: day0,
+            to: now,
+            now: now,
+            spanCap: spanCap,
+            latency: true
+        )
         try #require(hours.count == 3)
         #expect(hours[2].healthy == 1 && hours[2].down == 1)
         // 7200→7260 healthy; 7260→ at most the span cap (180 s) down.
         #expect(hours[2].observedSeconds == 240 && hours[2].downtimeSeconds == 180)
-        let days = try await history.buckets(.day, property: nil, from: day0, to: now, now: now, spanCap: spanCap)
+        let days = try await history.buckets(
+            .day,
+            property: nil,
+            from: day0,
+            to: now,
+            now: now,
+            spanCap: spanCap,
+            latency: true
+        )
         try #require(days.count == 1)
         #expect(days[0].probes == 122 && days[0].downtimeSeconds == 780)
         withExtendedLifetime(keep) {}
@@ -198,7 +217,8 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             from: day0,
             to: day0 + 86400,
             now: day0 + 86400,
-            spanCap: spanCap
+            spanCap: spanCap,
+            latency: true
         )
         #expect(read == [bucket])
         withExtendedLifetime(keep) {}
