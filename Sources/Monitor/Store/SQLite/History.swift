@@ -61,12 +61,20 @@ extension MonitorStore: HistoryStorage {
         from: Date,
         to: Date,
         now: Date,
-        spanCap: TimeInterval
+        spanCap: TimeInterval,
+        latency: Bool
     ) async throws -> [HistoryBucket] {
         try readSync { db in
             let alignedFrom = HistoryBucket.start(of: from, length)
             let rolled = try HistoryRepository.rolledUntil(db)
-            var stored = try HistoryRepository.buckets(db, length, property: property, from: alignedFrom, to: to)
+            var stored = try HistoryRepository.buckets(
+                db,
+                length,
+                property: property,
+                from: alignedFrom,
+                to: to,
+                latency: latency
+            )
             // Not rolled up yet: from the raw samples, as hours, merged into what is stored.
             let liveFrom = max(rolled ?? alignedFrom, alignedFrom)
             let liveTo = min(now, to)
@@ -88,6 +96,11 @@ extension MonitorStore: HistoryStorage {
                 )
             }
             if length == .day { live = RollUp.days(from: live) }
+            if !latency {
+                live = live.map {
+                    var b = $0; b.latency = [:]; return b
+                }
+            }
             var index = Dictionary(
                 stored.enumerated().map { ("\($1.property)\u{0}\($1.start.timeIntervalSince1970)", $0) },
                 uniquingKeysWith: { a, _ in a }

@@ -136,9 +136,11 @@ enum HistoryRepository {
         _ length: HistoryBucket.Length,
         property: String?,
         from: Date,
-        to: Date
+        to: Date,
+        latency: Bool = true
     ) throws -> [HistoryBucket] {
-        var sql = "SELECT * FROM \(table(length)) WHERE start >= ? AND start < ?"
+        let columns = latency ? "*" : "property, start, healthy, degraded, down, observed, downtime"
+        var sql = "SELECT \(columns) FROM \(table(length)) WHERE start >= ? AND start < ?"
         var arguments: StatementArguments = [from.timeIntervalSince1970, to.timeIntervalSince1970]
         if let property {
             sql += " AND property = ?"
@@ -146,10 +148,10 @@ enum HistoryRepository {
         }
         sql += " ORDER BY property, start"
         return try Row.fetchAll(db, sql: sql, arguments: arguments).map { row in
-            var latency: [LatencyPhase: LatencyHistogram] = [:]
-            for phase in LatencyPhase.allCases {
+            var histograms: [LatencyPhase: LatencyHistogram] = [:]
+            for phase in LatencyPhase.allCases where latency {
                 let bytes: Data = row["lat_\(phase.rawValue)"] ?? Data()
-                if !bytes.isEmpty { latency[phase] = LatencyHistogram(encoded: Array(bytes)) }
+                if !bytes.isEmpty { histograms[phase] = LatencyHistogram(encoded: Array(bytes)) }
             }
             return HistoryBucket(
                 property: row["property"],
@@ -160,7 +162,7 @@ enum HistoryRepository {
                 down: row["down"],
                 observedSeconds: row["observed"],
                 downtimeSeconds: row["downtime"],
-                latency: latency
+                latency: histograms
             )
         }
     }
