@@ -58,6 +58,7 @@ extension AlertSender {
 
     private func sent(_ row: OutboxRow, _ id: IncidentID, messageID: String?, now: () -> Date) async throws {
         pager.delivered()
+        pager.deliveredAlert(kind: row.kind)
         _ = try await store.incidentMessageSent(
             outboxID: row.id,
             rendered: row.payload,

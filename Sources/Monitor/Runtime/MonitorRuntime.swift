@@ -14,6 +14,7 @@ public struct MonitorRuntime: Sendable {
     public let outbox: AlertOutbox
     public let sender: AlertSender
     public let monitor: MonitorService
+    public let rollUp: HistoryRollUpService
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
@@ -48,8 +49,9 @@ public struct MonitorRuntime: Sendable {
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
         registry = PrometheusCollectorRegistry()
-        let metricsFactory = PrometheusMetricsFactory(registry: registry)
-        let pager = PagerHealth(factory: metricsFactory)
+        let metrics = MonitorMetrics(registry: registry)
+        metrics.buildInfo(version: MonitorRuntime.version)
+        let pager = PagerHealth(registry: registry)
         outbox = AlertOutbox(store: store, signal: signal)
         sender = AlertSender(
             store: store,
@@ -72,8 +74,15 @@ public struct MonitorRuntime: Sendable {
             transport: engine,
             outbox: outbox,
             responder: responder,
-            metrics: MonitorMetrics(factory: metricsFactory),
+            metrics: metrics,
             pager: pager,
+            logger: logger,
+            history: store
+        )
+        rollUp = HistoryRollUpService(
+            history: store,
+            settings: config.history,
+            spanCap: HistorySpan.cap(interval: config.interval),
             logger: logger
         )
     }
@@ -84,7 +93,12 @@ public struct MonitorRuntime: Sendable {
     {
         let config = monitor.config
         return Application(
-            router: ControlAPI.router(monitor: monitor, token: config.secrets.controlToken, registry: registry),
+            router: ControlAPI.router(
+                monitor: monitor,
+                token: config.secrets.controlToken,
+                registry: registry,
+                refresh: refreshMetrics
+            ),
             configuration: .init(
                 address: .hostname(config.controlHost, port: config.controlPort),
                 serverName: "zumik-monitor"
@@ -94,6 +108,15 @@ public struct MonitorRuntime: Sendable {
         )
     }
 
+    /// The monitor's version (`zumik-monitor --version`, `zumik_monitor_build_info`).
+    public static let version = "0.1.0"
+
+    /// Sets the gauges read from the store (the outbox's backlog) just before a scrape.
+    @Sendable func refreshMetrics() {
+        guard let backlog = try? store.outboxBacklog() else { return }
+        monitor.metrics.outbox(backlog, now: Date())
+    }
+
     /// Runs sender, monitor loop and control API until SIGTERM/SIGINT (shutdown in reverse order).
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let group = ServiceGroup(
@@ -101,6 +124,7 @@ public struct MonitorRuntime: Sendable {
                 services: [
                     .init(service: sender),
                     .init(service: monitor),
+                    .init(service: rollUp),
                     .init(service: controlApplication(onServerRunning: onServerRunning)),
                 ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
