@@ -343,7 +343,9 @@ def main():
         # 6. the summary: gather, let the monitor and agent finish talking, then print
         _, audit = http("GET", f"{agent_url}/v1/audit?limit=100", agent_token)
         records = audit.get("records", []) if isinstance(audit, dict) else []
-        ran = [f"{r.get('action')} ({r.get('outcome')})" for r in records if r.get("action")]
+        # Each run has a durable intent record ("started") and its completion: list the completions.
+        ran = [f"{r.get('action')} ({r.get('outcome')})" for r in records
+               if r.get("action") and r.get("outcome") != "started"]
         healthy_at_end = all_healthy()
         time.sleep(2)  # the last alerts drain from the outbox to the console
         for child in reversed(children):

@@ -16,7 +16,8 @@ fi
 mkdir -p /etc/postgresql-common/createcluster.d
 echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/zumik.conf
 
-packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc postgresql)
+packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc postgresql
+    prometheus) # prometheus: promtool, for `promtool check metrics` and `promtool test rules` in the tests
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

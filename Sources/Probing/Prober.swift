@@ -33,11 +33,7 @@ public struct Prober: Sendable {
         let request = HTTPRequest(
             method: property.method,
             url: Self.cacheBusted(property.url, token: counter.next()),
-            headers: [
-                (name: "Cache-Control", value: "no-cache"),
-                (name: "Pragma", value: "no-cache"),
-                (name: "User-Agent", value: "zumik-monitor/1"),
-            ] + property.headers.map { (name: $0.name, value: $0.value) },
+            headers: Self.headers(property.headers),
             body: property.body.map { Array($0.utf8) },
             timeout: property.timeout,
             maxResponseBytes: 4 << 20,
@@ -66,6 +62,17 @@ public struct Prober: Sendable {
             for await (index, result) in group { results[index] = result }
             return results.map { $0! }
         }
+    }
+
+    /// The probe's own header fields, each replaced by the property's field of the same name, then the rest of
+    /// the property's fields in their order.
+    static func headers(_ own: [RequestHeader]) -> [(name: String, value: String)] {
+        let given = Set(own.map { $0.name.lowercased() })
+        let defaults = [
+            (name: "Cache-Control", value: "no-cache"), (name: "Pragma", value: "no-cache"),
+            (name: "User-Agent", value: "zumik-monitor/1"),
+        ]
+        return defaults.filter { !given.contains($0.name.lowercased()) } + own.map { (name: $0.name, value: $0.value) }
     }
 
     static func cacheBusted(_ url: String, token: String) -> String {

@@ -49,7 +49,12 @@ public struct RemediationResponder: IncidentResponder {
             ),
             agents: agents,
             model: model,
-            journal: StorageJournal(store: context.store, outbox: context.outbox),
+            journal: StorageJournal(
+                store: context.store,
+                outbox: context.outbox,
+                metrics: context.metrics,
+                property: context.property.name
+            ),
             prober: ContextReprober(reprobe: context.reprobe),
             clock: ContinuousClock(),
             logger: logger,

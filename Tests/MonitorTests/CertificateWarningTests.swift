@@ -79,6 +79,33 @@ import ZumikTestSupport
     }
 }
 
+/// `zumik-monitor check` shows the expiring certificate beside a healthy answer, and `validate` never echoes a
+/// secret the checks take from the environment.
+@Suite(.enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests"))
+struct CheckCommandCertificateTests {
+    @Test(.enabled(if: NginxServer.isAvailable && SelfSignedCertificate.openssl != nil, "needs nginx and openssl"))
+    func checkShowsTheExpiringCertificateAndValidateNoSecret() throws {
+        let dir = try TempDir()
+        let cert = try SelfSignedCertificate(days: 10)
+        defer { cert.remove() }
+        let nginx = try NginxServer(locations: #"location / { return 200 "ok"; }"#, tls: (cert.certPath, cert.keyPath))
+        defer { nginx.stop() }
+        let path = dir.url.appendingPathComponent("monitor.yaml").path
+        try """
+        store_path: state.sqlite
+        properties:
+          - {name: www, url: "\(nginx.baseURL)/", ca_file: "\(cert.certPath)", bearer_token_env: API_TOKEN}
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let env = ["PATH": "/usr/bin:/bin", "API_TOKEN": "tok-secret-0123456789"]
+        let (status, output) = try CommandLineTests.run(["check", "--config", path], env: env)
+        #expect(status == 0, "\(output)")
+        #expect(output.contains("certificate expiring: 9 days left (warning at 14)"), "\(output)")
+        let (valid, said) = try CommandLineTests.run(["validate", path], env: env)
+        #expect(valid == 0, "\(said)")
+        #expect(!said.contains("tok-secret") && !output.contains("tok-secret"))
+    }
+}
+
 /// The notAfter as the message prints it (`2026-12-09 23:59 UTC`), computed independently of the formatter.
 enum AlertFormatterProbe {
     static func notAfter(_ date: Date) -> String {

@@ -33,6 +33,7 @@ import ZumikTestSupport
                 headers:
                   Content-Type: application/json
                   X-Tenant: zumik
+                  User-Agent: status-probe/2
                 headers_env:
                   X-Api-Key: API_KEY
                 body: '{"probe": true}'
@@ -45,6 +46,8 @@ import ZumikTestSupport
         #expect(request.method == "POST")
         #expect(request.headers["content-type"] == "application/json")
         #expect(request.headers["x-tenant"] == "zumik")
+        #expect(request.headers["user-agent"] == "status-probe/2")
+        #expect(request.headers["cache-control"] == "no-cache")
         #expect(request.headers["x-api-key"] == secret)
         #expect(request.bodyText == #"{"probe": true}"#)
         let shown = "\(property) \(String(reflecting: property)) \(result)"
@@ -121,6 +124,26 @@ import ZumikTestSupport
         #expect(errors.count == 1)
         #expect(errors.first?.contains("use basic_auth or bearer_token_env") == true, "\(errors)")
         #expect(errors.first?.contains("hunter2") == false)
+    }
+
+    /// A followed redirect to another origin does not take the secret Authorization along.
+    @Test func authorizationStaysWithTheFirstOriginAcrossARedirect() async throws {
+        let seen = Mutex<String??>(nil)
+        let other = try LoopbackServer { request in
+            seen.withLock { $0 = .some(request.headers["authorization"]) }
+            return .respond(status: 200, body: "ok")
+        }
+        defer { other.stop() }
+        let first = try LoopbackServer { _ in .respond(status: 302, headers: [("Location", "\(other.baseURL)/landing")])
+        }
+        defer { first.stop() }
+        let property = try property(
+            "  - {name: api, url: \"\(first.baseURL)/\", follow_redirects: true, bearer_token_env: API_TOKEN}",
+            env: ["API_TOKEN": "tok-123"]
+        )
+        let result = await Prober(transport: engine).probe(property.target)
+        #expect(result.health == .healthy, "\(result.reasons)")
+        #expect(seen.withLock { $0 } == .some(nil), "the token went to the redirect's origin")
     }
 
     @Test func redirectsAreFollowedOnlyWhenAskedAndCapped() async throws {

@@ -100,7 +100,9 @@ import ZumikTestSupport
             after: { context in
                 // Heal only once both properties are confirmed down (both in the incident).
                 for _ in 0..<3000 {
-                    if (try? await context.store.openIncident(for: "api-v2")) != nil { return }
+                    let api = try? await context.store.openIncident(for: "api")
+                    let v2 = try? await context.store.openIncident(for: "api-v2")
+                    if api != nil, v2 != nil { return }
                     try? await Task.sleep(for: .milliseconds(20))
                 }
             }

@@ -62,7 +62,8 @@ import ZumikTestSupport
             from: day0,
             to: now.withLock { $0 },
             now: now.withLock { $0 },
-            spanCap: 180
+            spanCap: 180,
+            latency: true
         )
         #expect(days.map(\.downtimeSeconds) == [0, 0, 6 * 3600])
         #expect(days.map(\.worst) == [.healthy, .healthy, .down])

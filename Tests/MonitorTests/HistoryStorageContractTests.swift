@@ -48,6 +48,26 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         )
     }
 
+    /// Buckets with their latency, the span cap of these tests.
+    func read(
+        _ history: any HistoryStorage,
+        _ length: HistoryBucket.Length,
+        property: String?,
+        from: Date,
+        to: Date,
+        now: Date
+    ) async throws -> [HistoryBucket] {
+        try await history.buckets(
+            length,
+            property: property,
+            from: from,
+            to: to,
+            now: now,
+            spanCap: spanCap,
+            latency: true
+        )
+    }
+
     /// Two hours of one probe a minute: the first hour healthy with latencies 1…60 ms, the second down from
     /// minute 10 to minute 20 (ten probes, 600 s).
     func twoHours(_ history: any HistoryStorage, property: String = "api") async throws {
@@ -70,14 +90,7 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         #expect(report.days == 1)
         #expect(report.rolledUntil == day0 + 7200)
 
-        let hours = try await history.buckets(
-            .hour,
-            property: "api",
-            from: day0,
-            to: day0 + 7200,
-            now: now,
-            spanCap: spanCap
-        )
+        let hours = try await read(history, .hour, property: "api", from: day0, to: day0 + 7200, now: now)
         try #require(hours.count == 2)
         #expect(hours[0].healthy == 60 && hours[0].down == 0)
         #expect(hours[0].observedSeconds == 3600 && hours[0].downtimeSeconds == 0)
@@ -93,28 +106,14 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         #expect(abs(p95 - 57) / 57 < 0.125, "p95 \(p95)")
         #expect(hours[0].latency[.tls] == nil, "plain HTTP has no TLS phase")
 
-        let days = try await history.buckets(
-            .day,
-            property: "api",
-            from: day0,
-            to: day0 + 7200,
-            now: now,
-            spanCap: spanCap
-        )
+        let days = try await read(history, .day, property: "api", from: day0, to: day0 + 7200, now: now)
         try #require(days.count == 1)
         #expect(days[0].healthy == 110 && days[0].down == 10 && days[0].downtimeSeconds == 600)
         #expect(uptime(of: days) == 1 - 600.0 / 7200)
 
         // The same hours are never rolled twice.
         #expect(try await history.rollUp(now: now, spanCap: spanCap).hours == 0)
-        let again = try await history.buckets(
-            .day,
-            property: "api",
-            from: day0,
-            to: day0 + 7200,
-            now: now,
-            spanCap: spanCap
-        )
+        let again = try await read(history, .day, property: "api", from: day0, to: day0 + 7200, now: now)
         #expect(again == days)
         withExtendedLifetime(keep) {}
     }
@@ -128,12 +127,12 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
         try await history.appendSample(sample("api", 7200, .healthy))
         try await history.appendSample(sample("api", 7260, .down))
         let now = day0 + 7500
-        let hours = try await history.buckets(.hour, property: nil, from: day0, to: now, now: now, spanCap: spanCap)
+        let hours = try await read(history, .hour, property: nil, from: day0, to: now, now: now)
         try #require(hours.count == 3)
         #expect(hours[2].healthy == 1 && hours[2].down == 1)
         // 7200→7260 healthy; 7260→ at most the span cap (180 s) down.
         #expect(hours[2].observedSeconds == 240 && hours[2].downtimeSeconds == 180)
-        let days = try await history.buckets(.day, property: nil, from: day0, to: now, now: now, spanCap: spanCap)
+        let days = try await read(history, .day, property: nil, from: day0, to: now, now: now)
         try #require(days.count == 1)
         #expect(days[0].probes == 122 && days[0].downtimeSeconds == 780)
         withExtendedLifetime(keep) {}
@@ -201,14 +200,7 @@ enum HistoryBackend: String, CaseIterable, CustomTestStringConvertible, Sendable
             latency: [.total: histogram, .dns: histogram]
         )
         try await history.importBuckets([bucket])
-        let read = try await history.buckets(
-            .day,
-            property: "api",
-            from: day0,
-            to: day0 + 86400,
-            now: day0 + 86400,
-            spanCap: spanCap
-        )
+        let read = try await read(history, .day, property: "api", from: day0, to: day0 + 86400, now: day0 + 86400)
         #expect(read == [bucket])
         withExtendedLifetime(keep) {}
     }

@@ -135,6 +135,23 @@ struct IncidentMessageTests {
         #expect(try await f.store.incidentMessage(incidentID: id) == nil)
     }
 
+    @Test("with edit_messages false narration is capped per incident, then folded once")
+    func editsOffNarrationIsCappedAndFolded() async throws {
+        let f = try Fixture()
+        _ = try await f.probe("api", .down, editMessages: false)
+        let id = try #require(try await f.probe("api", .down, editMessages: false).incident?.id)
+        for step in 1...12 { try await f.note(id, "step \(step)") }
+        try await f.sender.deliverDue()
+        let contents = f.discord.records.compactMap { $0.json?["content"] as? String }
+        #expect(contents.filter { $0.hasPrefix("step ") } == (1...NarrationFold.cap).map { "step \($0)" })
+        let folds = contents.filter { $0.contains("more steps of incident #\(id)") }
+        #expect(folds.count == 1, "\(contents)")
+        #expect(folds.first?.contains("4 so far") == true, "\(folds)")
+        #expect(f.discord.records.count == 1 + NarrationFold.cap + 1)
+        #expect(try f.store.incidentEvents(incidentID: id).filter { $0.notice != nil }.count == 12)
+        for record in f.discord.records { #expect(record.validationError == nil) }
+    }
+
     @Test(
         "kill -9 after the message was created: the restarted monitor edits it, it does not post a duplicate",
         .enabled(if: MonitorProcess.binary != nil, "zumik-monitor binary not built beside the tests")

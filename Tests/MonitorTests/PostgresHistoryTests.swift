@@ -57,7 +57,15 @@ struct PostgresHistoryTests {
             reports.append(try await store.rollUp(now: now, spanCap: spanCap))
             var all: [HistoryBucket] = []
             for length in HistoryBucket.Length.allCases {
-                all += try await store.buckets(length, property: nil, from: day0, to: now, now: now, spanCap: spanCap)
+                all += try await store.buckets(
+                    length,
+                    property: nil,
+                    from: day0,
+                    to: now,
+                    now: now,
+                    spanCap: spanCap,
+                    latency: true
+                )
             }
             figures.append(all)
         }

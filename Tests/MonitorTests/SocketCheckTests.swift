@@ -4,6 +4,10 @@ import Probing
 import Testing
 import ZumikTestSupport
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// Issue 15: TCP connect and DNS resolution checks, against a real listening socket, a closed port and
 /// names `/etc/hosts` resolves (no outside resolver is asked).
 @Suite struct SocketCheckTests {
@@ -17,7 +21,9 @@ import ZumikTestSupport
     @Test func tcpConnectToAListeningSocketIsHealthyAndToAClosedPortDown() async throws {
         let server = try LoopbackServer(.acceptAndStall)
         defer { server.stop() }
-        let closed = try LoopbackServer.closedPort()
+        // Bound but not listening, and held for the whole test: refused, and no parallel test can take the port.
+        let (closedFD, closed) = try Self.boundNotListening()
+        defer { close(closedFD) }
         let open = try property("  - {name: db, type: tcp, address: \"127.0.0.1:\(server.port)\", timeout: 2s}")
         let shut = try property("  - {name: gone, type: tcp, address: \"127.0.0.1:\(closed)\", timeout: 2s}")
         #expect(open.url == "tcp://127.0.0.1:\(server.port)")
@@ -30,6 +36,21 @@ import ZumikTestSupport
             "\(results[1].reasons)"
         )
         #expect(results[1].error?.kind == .connect)
+    }
+
+    static func boundNotListening() throws -> (Int32, Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard fd >= 0, bound else { throw RawHTTPError(message: "cannot bind a loopback socket: errno \(errno)") }
+        return (fd, Int(UInt16(bigEndian: addr.sin_port)))
     }
 
     @Test func dnsResolutionOfHostsFileNames() async throws {

@@ -128,7 +128,8 @@ import ZumikTestSupport
             from: today - 89 * 86400,
             to: now,
             now: now,
-            spanCap: 180
+            spanCap: 180,
+            latency: true
         )
         try await Application(router: f.router).test(.router) { client in
             try await client.execute(uri: "/v1/status-page", method: .get) { response in

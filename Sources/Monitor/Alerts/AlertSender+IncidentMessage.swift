@@ -58,6 +58,7 @@ extension AlertSender {
 
     private func sent(_ row: OutboxRow, _ id: IncidentID, messageID: String?, now: () -> Date) async throws {
         pager.delivered()
+        pager.deliveredAlert(kind: row.kind)
         _ = try await store.incidentMessageSent(
             outboxID: row.id,
             rendered: row.payload,
@@ -127,5 +128,36 @@ extension DiscordMessage {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let edit = Edit(content: content, embeds: embeds, allowedMentions: allowedMentions)
         return Array((try? encoder.encode(edit)) ?? Data())
+    }
+}
+
+extension AlertSender {
+    /// At start: a page parked undelivered (refused by Discord before a restart) means the pager is still
+    /// broken, so `/healthz`, the status and the metrics say so until a delivery succeeds again.
+    public func restorePagerHealth(from rows: [OutboxRow]) {
+        guard let parked = rows.last(where: { $0.kind == Self.pageKind && $0.failedAt != nil }) else { return }
+        let error = "a page (outbox row \(parked.id)) is parked undelivered: \(parked.lastError ?? "refused")"
+        pager.broken("\(error); \(Self.fixHint)", at: parked.failedAt ?? Date())
+        logger.error(
+            "a page is parked undelivered; the pager is broken",
+            metadata: ["outbox.id": .stringConvertible(parked.id), "fix": "\(Self.fixHint)"]
+        )
+    }
+}
+
+extension AlertSender {
+    /// The body to post for a row: as queued, or, for a narration fold, rendered now with the steps it folds.
+    func body(of row: OutboxRow) async throws -> [UInt8] {
+        guard row.kind == NarrationFold.kind, let id = row.incidentID else { return Array(row.payload.utf8) }
+        let steps = try await store.incidentEvents(incidentID: id).filter {
+            $0.notice != nil && $0.kind.hasPrefix("remediation.") && $0.kind != "remediation.paged"
+        }
+        let more = max(1, steps.count - NarrationFold.cap)
+        let property = try await store.incident(id: id)?.property ?? "the property"
+        return DiscordMessage(
+            content: "… and more steps of incident #\(id) (\(property); \(more) so far) not posted here: at most "
+                + "\(NarrationFold.cap) per incident with `discord.edit_messages: false`; the incident's records "
+                + "in the monitor's store keep every step."
+        ).jsonBody()
     }
 }

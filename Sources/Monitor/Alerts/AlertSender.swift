@@ -137,11 +137,12 @@ public final class AlertSender: Service {
                 case .refused(let refusal): result = refusal
                 }
             } else {
-                result = await send("POST", Array(row.payload.utf8), to: webhookURL.value)
+                result = await send("POST", try await body(of: row), to: webhookURL.value)
                 if let status = result.status, (200..<300).contains(status) {
                     meta["http.status"] = .stringConvertible(status)
                     try await store.markDelivered(row.id, at: now())
                     pager.delivered()
+                    pager.deliveredAlert(kind: row.kind)
                     logger.debug("alert delivered", metadata: meta)
                     if row.kind == Self.pageKind {
                         logger.notice("page delivered to the on-call human", metadata: meta)
@@ -170,11 +171,14 @@ public final class AlertSender: Service {
                 messageID: nil,
                 at: now()
             )
+            pager.deliveredAlert(kind: row.kind)
             return
         }
-        let text = DiscordMessage.plainText(ofPayload: row.payload) ?? row.payload
+        let payload = String(decoding: try await body(of: row), as: UTF8.self)
+        let text = DiscordMessage.plainText(ofPayload: payload) ?? payload
         console("[zumik-monitor alert] \(text)")
         try await store.markDelivered(row.id, at: now())
+        pager.deliveredAlert(kind: row.kind)
     }
 
     /// What to do with a row Discord did not accept: retry (429, 5xx, no answer), or park it (other 4xx;
@@ -190,6 +194,7 @@ public final class AlertSender: Service {
         if let status = result.status, result.error == nil || (200..<300).contains(status) {
             meta["http.status"] = .stringConvertible(status)
             if status == 429 {
+                pager.deliveryFailed(kind: row.kind, reason: "rate_limited")
                 let wait = Self.retryAfter(result) ?? 1
                 try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "429 rate limited")
                 meta["retry.after_s"] = .stringConvertible(wait)
@@ -197,12 +202,14 @@ public final class AlertSender: Service {
                 return .retryLater
             }
             if (500..<600).contains(status) {
+                pager.deliveryFailed(kind: row.kind, reason: "server_error")
                 let wait = backoff(attempts: row.attempts)
                 try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "HTTP \(status)")
                 meta["retry.after_s"] = .stringConvertible(wait)
                 logger.warning("Discord answered a server error; retrying", metadata: meta)
                 return .retryLater
             }
+            pager.deliveryFailed(kind: row.kind, reason: "refused")
             let detail = String(result.bodyText.prefix(300))
             meta["error"] = "\(detail)"
             if row.kind == Self.pageKind {
@@ -221,6 +228,7 @@ public final class AlertSender: Service {
             }
             return .parked
         }
+        pager.deliveryFailed(kind: row.kind, reason: "network")
         let wait = backoff(attempts: row.attempts)
         let reason = result.error?.description ?? "no response"
         try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: reason)
@@ -260,6 +268,7 @@ public final class AlertSender: Service {
             try await store.markDelivered(row.id, at: now())
             pager.deliveredMinimal()
             pager.delivered()
+            pager.deliveredAlert(kind: row.kind)
             logger.warning("Discord refused the page; delivered its minimal form instead", metadata: meta)
             logger.notice("page delivered to the on-call human", metadata: meta)
             return .delivered

@@ -94,7 +94,7 @@ public enum IncidentMessageRenderer {
             room -= cost
         }
         let folded = lines.count - 1 - tail.count
-        return ([head, "… \(folded) more steps (`zumik-monitor incidents`) …"] + tail).joined(separator: "\n")
+        return ([head, "… \(folded) more steps (kept in the incident's records) …"] + tail).joined(separator: "\n")
     }
 
     static func outcome(_ incident: Incident, _ events: [IncidentEvent]) -> String {

@@ -30,10 +30,7 @@ public enum ConfigLoader {
             throw ConfigErrors([ConfigError(file: file, path: "", problem: "not UTF-8 text")])
         }
         var config = try parse(yaml: text, file: file, environment: environment)
-        if !config.storePath.hasPrefix("/") {
-            let dir = ((path as NSString).deletingLastPathComponent as NSString)
-            config.storePath = dir.appendingPathComponent(config.storePath)
-        }
+        config.storePath = try resolveStorePath(config.storePath, configPath: path, environment: environment)
         return config
     }
 
@@ -175,6 +172,7 @@ extension ConfigReader {
         config.onCall = readOnCall(top)
         config.store = readStore(top, environment: environment)
         config.secrets = readSecrets(environment)
+        config.secrets.metricsToken = readMetricsToken(environment, controlToken: config.secrets.controlToken)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)
         config.maintenance = readMaintenance(top["maintenance"], properties: Set(config.properties.map(\.name)))

@@ -5,9 +5,9 @@ import Yams
 /// up. Retentions are written `48h`, `14d` (hours or days) or a plain number of seconds.
 ///
 /// - `history.raw_retention`: raw probe results (default 48h, 2h…30d);
-/// - `history.hourly_retention`: hourly roll-ups, which the 24 h / 7 d figures and the latency chart read
+/// - `history.hourly_retention`: hourly roll-ups, which the 24 h figure and the latency chart read
 ///   (default 14d, 7d…400d);
-/// - `history.daily_retention`: daily roll-ups, which the 30 d / 90 d figures and the 90-day bar read
+/// - `history.daily_retention`: daily roll-ups, which the 7 d / 30 d / 90 d figures and the 90-day bar read
 ///   (default 400d, 90d…3650d);
 /// - `history.delivered_outbox_retention`: delivered alert rows (default 7d, 1h…3650d; pending and parked
 ///   rows are never deleted);

@@ -23,7 +23,8 @@ public struct MonitorConfig: Sendable {
     public var certWarningDays: Int
     /// Cap on transfers in flight (`max_in_flight`, default 64).
     public var maxInFlight: Int
-    /// SQLite state store (`store_path`, default `zumik-monitor.sqlite`, relative to the config file).
+    /// SQLite state store (`store_path`, default `zumik-monitor.sqlite`, relative to the config file;
+    /// `ZUMIK_STORE_PATH` in the environment wins).
     public var storePath: String
     /// Control API listen address (`control.listen`, default `127.0.0.1:9464`).
     public var controlHost: String
@@ -172,6 +173,8 @@ public struct Secrets: Sendable {
     public var openAIKey: Secret?
     /// `MAX_REMEDIATION_ROUNDS` (default 3).
     public var maxRemediationRounds: Int
+    /// `METRICS_TOKEN`: a read-only bearer token good for `GET /metrics` and nothing else.
+    public var metricsToken: Secret? = nil
 
     public init(
         discordWebhookURL: Secret? = nil,

@@ -4,14 +4,11 @@ import Yams
 public struct OnCallSettings: Sendable, Hashable {
     /// `discord.edit_messages` (default true): one living message per incident, created at its first alert
     /// and edited in place as it proceeds. `false`: one post per step (for channels where edits are missed),
-    /// at most `narrationCap` narration posts per incident, then one "…and more steps" fold.
+    /// at most `NarrationFold.cap` narration posts per incident, then one "…and N more steps" fold.
     public var editMessages: Bool
     /// `paging.reminder_minutes` (default 30, 0 = off): while a paged incident stays unresolved, a reminder
     /// without a mention this often.
     public var reminderMinutes: Int
-
-    /// Narration posts per incident when edits are off.
-    public static let narrationCap = 8
 
     public init(editMessages: Bool = true, reminderMinutes: Int = 30) {
         self.editMessages = editMessages

@@ -30,14 +30,17 @@ public struct StatusReader: Sendable {
             try await storage.allStates().map { ($0.name, $0) },
             uniquingKeysWith: { a, _ in a }
         )
+        // Uptime needs no latency: the last day by hour, 90 days by day (7, 30 and 90 days count whole UTC
+        // days, today included).
         let hours = Dictionary(
             grouping: try await history.buckets(
                 .hour,
                 property: nil,
-                from: now.addingTimeInterval(-7 * 86400),
+                from: now.addingTimeInterval(-86400),
                 to: now,
                 now: now,
-                spanCap: spanCap
+                spanCap: spanCap,
+                latency: false
             ),
             by: \.property
         )
@@ -49,10 +52,13 @@ public struct StatusReader: Sendable {
                 from: firstDay,
                 to: now,
                 now: now,
-                spanCap: spanCap
+                spanCap: spanCap,
+                latency: false
             ),
             by: \.property
         )
+        // The 90 dates once, for every property.
+        let dates = (0..<90).map { Self.day(firstDay.addingTimeInterval(Double($0) * 86400)) }
         let properties = names.map { name in
             let state = states[name]
             let hourly = hours[name] ?? []
@@ -70,7 +76,7 @@ public struct StatusReader: Sendable {
                 let start = firstDay.addingTimeInterval(Double(i) * 86400)
                 let bucket = byDay[start]
                 return DayCell(
-                    date: Self.day(start),
+                    date: dates[i],
                     worst: bucket?.worst,
                     downtimeMinutes: Int(((bucket?.downtimeSeconds ?? 0) / 60).rounded(.up)),
                     probes: bucket?.probes ?? 0
@@ -82,7 +88,7 @@ public struct StatusReader: Sendable {
                 silencedUntil: state?.silencedUntil.flatMap { $0 > now ? $0 : nil },
                 uptime: UptimeFigures(
                     last24h: uptime(of: hoursSince(86400)),
-                    last7d: uptime(of: hoursSince(7 * 86400)),
+                    last7d: uptime(of: daysSince(7)),
                     last30d: uptime(of: daysSince(30)),
                     last90d: uptime(of: daysSince(90))
                 ),
@@ -111,7 +117,8 @@ public struct StatusReader: Sendable {
             from: from,
             to: now,
             now: now,
-            spanCap: spanCap
+            spanCap: spanCap,
+            latency: true
         )
         return LatencyReport(
             property: property,

@@ -56,8 +56,9 @@ public struct MonitorRuntime: Sendable {
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
         registry = PrometheusCollectorRegistry()
-        let metricsFactory = PrometheusMetricsFactory(registry: registry)
-        let pager = PagerHealth(factory: metricsFactory)
+        let metrics = MonitorMetrics(registry: registry)
+        metrics.buildInfo(version: MonitorRuntime.version)
+        let pager = PagerHealth(registry: registry)
         outbox = AlertOutbox(store: store, signal: signal)
         sender = AlertSender(
             store: store,
@@ -70,6 +71,8 @@ public struct MonitorRuntime: Sendable {
             console: console,
             pager: pager
         )
+        // PostgreSQL: not restored here (its reads need the pool running; see the report of issue-13-port).
+        if let sqlite = store as? MonitorStore { sender.restorePagerHealth(from: try sqlite.allOutbox()) }
         let responder = try makeResponder(
             ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
         )
@@ -79,7 +82,7 @@ public struct MonitorRuntime: Sendable {
             transport: engine,
             outbox: outbox,
             responder: responder,
-            metrics: MonitorMetrics(factory: metricsFactory),
+            metrics: metrics,
             pager: pager,
             logger: logger,
             history: store as? any HistoryStorage
@@ -100,7 +103,12 @@ public struct MonitorRuntime: Sendable {
     {
         let config = monitor.config
         return Application(
-            router: ControlAPI.router(monitor: monitor, token: config.secrets.controlToken, registry: registry),
+            router: ControlAPI.router(
+                monitor: monitor,
+                token: config.secrets.controlToken,
+                registry: registry,
+                refresh: refreshMetrics
+            ),
             configuration: .init(
                 address: .hostname(config.controlHost, port: config.controlPort),
                 serverName: "zumik-monitor"
@@ -108,6 +116,15 @@ public struct MonitorRuntime: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The monitor's version (`zumik-monitor --version`, `zumik_monitor_build_info`).
+    public static let version = "0.1.0"
+
+    /// Sets the gauges read from the store (the outbox's backlog) just before a scrape.
+    @Sendable func refreshMetrics() {
+        guard let backlog = try? (storage as? MonitorStore)?.outboxBacklog() else { return }
+        monitor.metrics.outbox(backlog, now: Date())
     }
 
     /// Runs sender, monitor loop and control API until SIGTERM/SIGINT (shutdown in reverse order).

@@ -35,6 +35,8 @@ public struct IncidentContext: Sendable {
     public var alertUserID: String?
     public var maxRemediationRounds: Int
     public var transport: any HTTPTransport
+    /// Where remediation counts its rounds, actions and pages.
+    public var metrics: MonitorMetrics
 
     public init(
         incidentID: IncidentID,
@@ -48,7 +50,8 @@ public struct IncidentContext: Sendable {
         store: any MonitorStorage,
         alertUserID: String?,
         maxRemediationRounds: Int,
-        transport: any HTTPTransport
+        transport: any HTTPTransport,
+        metrics: MonitorMetrics = MonitorMetrics()
     ) {
         self.incidentID = incidentID
         self.property = property
@@ -62,6 +65,7 @@ public struct IncidentContext: Sendable {
         self.alertUserID = alertUserID
         self.maxRemediationRounds = maxRemediationRounds
         self.transport = transport
+        self.metrics = metrics
     }
 }
 

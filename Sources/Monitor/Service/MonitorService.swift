@@ -9,7 +9,10 @@ import Synchronization
 /// writes alerts to the outbox in the same transaction), wakes the sender, ends expired silences and hands
 /// confirmed-down incidents of remediable properties to the `IncidentResponder` (see `IncidentResponder.swift`).
 public final class MonitorService: Service {
-    public let config: MonitorConfig
+    /// The running configuration: swapped whole by `reload` (SIGHUP), with its generation (1 at start).
+    let live: Mutex<(config: MonitorConfig, generation: Int)>
+    public var config: MonitorConfig { live.withLock { $0.config } }
+    public var configGeneration: Int { live.withLock { $0.generation } }
     public let store: any MonitorStorage
     public let outbox: AlertOutbox
     let prober: Prober
@@ -24,7 +27,7 @@ public final class MonitorService: Service {
     /// Where every probe result is kept for the status history (nil: none kept).
     let history: (any HistoryStorage)?
 
-    private struct Schedule {
+    struct Schedule {
         var nextDue: [String: Date] = [:]
         /// Properties whose probe is running: not started again until it is recorded.
         var probing: Set<String> = []
@@ -35,8 +38,8 @@ public final class MonitorService: Service {
         var maintenance: [String: StatusReport.Maintenance] = [:]
     }
 
-    private let schedule = Mutex(Schedule())
-    private let wake = WakeSignal()
+    let schedule = Mutex(Schedule())
+    let wake = WakeSignal()
     private let responses: AsyncStream<IncidentContext>
     private let responseQueue: AsyncStream<IncidentContext>.Continuation
 
@@ -55,7 +58,7 @@ public final class MonitorService: Service {
     ) {
         self.history = history
         self.clock = clock
-        self.config = config
+        self.live = Mutex((Self.resolved(config), 1))
         self.store = store
         self.transport = transport
         self.outbox = outbox
@@ -64,13 +67,16 @@ public final class MonitorService: Service {
         self.pager = pager
         self.logger = logger
         self.now = now
-        self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
+        self.prober = Prober(transport: transport)
         (responses, responseQueue) = AsyncStream.makeStream(of: IncidentContext.self)
     }
 
     public func run() async throws {
         if let open = try? await store.openIncidentCount() { metrics.openIncidents(open) }
         if let states = try? await store.allStates() {
+            for state in states where config.property(named: state.name) != nil {
+                metrics.state(state.name, state.health)
+            }
             schedule.withLock { s in
                 for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
             }
@@ -96,6 +102,7 @@ public final class MonitorService: Service {
             while !Task.isCancelled {
                 let start = now()
                 await openMaintenanceWindows(now: start)
+                metrics.cycle(at: start)
                 await endExpiredSilences(now: start)
                 await remindDue()
                 for property in duePropertiesAndReschedule(now: start) {
@@ -119,7 +126,8 @@ public final class MonitorService: Service {
     /// Properties due at `now` and not being probed; each is marked in flight and gets its next regular due
     /// time (a confirmation may pull it earlier).
     private func duePropertiesAndReschedule(now: Date) -> [PropertyConfig] {
-        schedule.withLock { s in
+        let config = self.config
+        return schedule.withLock { s in
             var due: [PropertyConfig] = []
             for property in config.properties where !s.probing.contains(property.name) {
                 let next = s.nextDue[property.name] ?? now
@@ -193,6 +201,7 @@ public final class MonitorService: Service {
             return
         }
         await noteCertificate(result, silenced: recorded.silenced)
+        metrics.state(property.name, recorded.state.health)
         if let confirmAt = recorded.confirmAt {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
@@ -264,6 +273,7 @@ public final class MonitorService: Service {
     /// The debounce thresholds of `property`: its own where it sets them, else the global ones.
     func policy(for property: PropertyConfig) -> Debounce.Policy {
         let own = property.schedule
+        let config = self.config
         return Debounce.Policy(
             failureThreshold: own.failureThreshold ?? config.failureThreshold,
             successThreshold: own.successThreshold ?? config.successThreshold,
@@ -291,7 +301,8 @@ public final class MonitorService: Service {
             store: store,
             alertUserID: config.secrets.discordAlertUserID,
             maxRemediationRounds: config.secrets.maxRemediationRounds,
-            transport: transport
+            transport: transport,
+            metrics: metrics
         )
         responseQueue.yield(context)
     }
@@ -352,6 +363,7 @@ public final class MonitorService: Service {
     /// Silences each property an open maintenance window covers until the window closes (unless it is silenced
     /// that long already); the silence's end announces a state that changed meanwhile.
     private func openMaintenanceWindows(now: Date) async {
+        let config = self.config
         let windows = config.maintenance
         guard !windows.isEmpty else { return }
         for property in config.properties {
@@ -442,13 +454,20 @@ public final class MonitorService: Service {
                 )
             )
         }
-        return StatusReport(generatedAt: at, pager: pager.report, properties: properties)
+        return StatusReport(
+            generatedAt: at,
+            configGeneration: configGeneration,
+            pager: pager.report,
+            properties: properties
+        )
     }
 }
 
 /// `GET /v1/status`. Never contains a secret (no webhook URL, no token).
 public struct StatusReport: Sendable, Codable {
     public var generatedAt: Date
+    /// The running configuration's generation: 1 at start, one more per accepted reload (SIGHUP).
+    public var configGeneration: Int
     /// Whether alerts and pages reach Discord (`state` `ok` or `broken`, with the error and how to fix it).
     public var pager: PagerHealth.Report
     public var properties: [PropertyStatus]
@@ -485,6 +504,7 @@ public struct StatusReport: Sendable, Codable {
 
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
+        case configGeneration = "config_generation"
         case pager, properties
     }
 }

@@ -19,14 +19,16 @@ public protocol HistoryStorage: Sendable {
     func rollUp(now: Date, spanCap: TimeInterval) async throws -> RollUpReport
 
     /// Hourly (or daily) buckets overlapping `[from, to)`: stored roll-ups, plus what is not rolled up yet
-    /// computed from raw samples up to `now`. One bucket per property and period that saw a probe.
+    /// computed from raw samples up to `now`. One bucket per property and period that saw a probe. Without
+    /// `latency` the histograms are left out (what uptime figures need, read faster).
     func buckets(
         _ length: HistoryBucket.Length,
         property: String?,
         from: Date,
         to: Date,
         now: Date,
-        spanCap: TimeInterval
+        spanCap: TimeInterval,
+        latency: Bool
     ) async throws -> [HistoryBucket]
 
     /// Writes roll-ups as given (importing history from elsewhere; seeding tests and benchmarks). A row for

@@ -8,12 +8,22 @@ public import Monitor
 public struct StorageJournal: RemediationJournal {
     let store: any MonitorStorage
     let outbox: AlertOutbox
+    /// Counts rounds, actions and pages under `property` (`MonitorMetrics`).
+    let metrics: MonitorMetrics
+    let property: String
 
     static let eventPrefix = "remediation."
 
-    public init(store: any MonitorStorage, outbox: AlertOutbox) {
+    public init(
+        store: any MonitorStorage,
+        outbox: AlertOutbox,
+        metrics: MonitorMetrics = MonitorMetrics(),
+        property: String = ""
+    ) {
         self.store = store
         self.outbox = outbox
+        self.metrics = metrics
+        self.property = property
     }
 
     public func entries(for incidentID: IncidentID) async throws -> [RemediationJournalEntry] {
@@ -45,6 +55,8 @@ public struct StorageJournal: RemediationJournal {
             noticeKind: "remediation"
         )
         if notice != nil { outbox.wake() }
+        if entry.roundCost > 0 { metrics.remediationRounds(property, entry.roundCost) }
+        if entry.kind == .action, let action = entry.tool { metrics.remediationAction(property, action: action) }
     }
 
     public func page(_ entry: RemediationJournalEntry, notice: RemediationNotice) async throws -> Bool {
@@ -55,7 +67,10 @@ public struct StorageJournal: RemediationJournal {
             at: entry.at,
             page: Self.message(notice)
         )
-        if paged { outbox.wake() }
+        if paged {
+            outbox.wake()
+            metrics.paged(property)
+        }
         return paged
     }
 

@@ -96,3 +96,11 @@ public enum RollUp {
         return all.sorted { ($0.property, $0.start) < ($1.property, $1.start) }
     }
 }
+
+extension HistoryBucket {
+    /// The bucket without its latency histograms (what uptime figures need).
+    init(withoutLatency bucket: HistoryBucket) {
+        self = bucket
+        latency = [:]
+    }
+}

@@ -167,13 +167,15 @@ enum PostgresHistory {
         property: String?,
         from: Date,
         to: Date,
+        latency: Bool = true,
         logger: Logger
     ) async throws -> [HistoryBucket] {
-        let phases = LatencyPhase.allCases
+        // Without `latency` the histograms are not read at all.
+        let phases = latency ? LatencyPhase.allCases : []
         let rows = try await connection.query(
             """
-            SELECT property, start, healthy, degraded, down, observed, downtime,
-                \(unescaped: phases.map { "lat_\($0.rawValue)" }.joined(separator: ", "))
+            SELECT property, start, healthy, degraded, down, observed, downtime
+                \(unescaped: phases.map { ", lat_\($0.rawValue)" }.joined())
             FROM \(unescaped: table(length))
             WHERE start >= \(from.timeIntervalSince1970) AND start < \(to.timeIntervalSince1970)
                 AND (\(property)::text IS NULL OR property = \(property))
@@ -305,7 +307,8 @@ extension PostgresStore: HistoryStorage {
         from: Date,
         to: Date,
         now: Date,
-        spanCap: TimeInterval
+        spanCap: TimeInterval,
+        latency: Bool
     ) async throws -> [HistoryBucket] {
         // One snapshot for the stored rows and the raw samples (a roll-up committing between them would count
         // an hour twice or not at all).
@@ -319,6 +322,7 @@ extension PostgresStore: HistoryStorage {
                 property: property,
                 from: alignedFrom,
                 to: to,
+                latency: latency,
                 logger: logger
             )
             // Not rolled up yet: from the raw samples, as hours, merged into what is stored.
@@ -332,8 +336,10 @@ extension PostgresStore: HistoryStorage {
                 to: liveTo,
                 logger: logger
             )
-            let live = RollUp.hours(samples, from: liveFrom, to: liveTo, spanCap: spanCap)
-            return RollUp.merging(length == .day ? RollUp.days(from: live) : live, into: stored)
+            var live = RollUp.hours(samples, from: liveFrom, to: liveTo, spanCap: spanCap)
+            if length == .day { live = RollUp.days(from: live) }
+            if !latency { live = live.map { HistoryBucket(withoutLatency: $0) } }
+            return RollUp.merging(live, into: stored)
         }
     }
 

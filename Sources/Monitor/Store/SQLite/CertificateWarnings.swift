@@ -32,7 +32,7 @@ extension MonitorStore: CertificateWarningStorage {
         every: TimeInterval,
         message: any OutboxMessage
     ) async throws -> Int64? {
-        try writeNow { db in
+        try write { db in
             if let last = try CertificateWarningRecord.fetchOne(db, key: property),
                 last.not_after == notAfter.timeIntervalSince1970,
                 now.timeIntervalSince1970 - last.warned_at < every
@@ -52,7 +52,7 @@ extension MonitorStore: CertificateWarningStorage {
     public func clearCertificateWarning(property: String, now: Date, message: any OutboxMessage) async throws
         -> Int64?
     {
-        try writeNow { db in
+        try write { db in
             guard try CertificateWarningRecord.deleteOne(db, key: property) else { return nil }
             return try OutboxRepository.insert(db, message, kind: "certificate", incidentID: nil, now: now)
         }

@@ -52,12 +52,20 @@ extension MonitorStore: HistoryStorage {
         from: Date,
         to: Date,
         now: Date,
-        spanCap: TimeInterval
+        spanCap: TimeInterval,
+        latency: Bool
     ) async throws -> [HistoryBucket] {
         try readSync { db in
             let alignedFrom = HistoryBucket.start(of: from, length)
             let rolled = try HistoryRepository.rolledUntil(db)
-            let stored = try HistoryRepository.buckets(db, length, property: property, from: alignedFrom, to: to)
+            let stored = try HistoryRepository.buckets(
+                db,
+                length,
+                property: property,
+                from: alignedFrom,
+                to: to,
+                latency: latency
+            )
             // Not rolled up yet: from the raw samples, as hours, merged into what is stored.
             let liveFrom = max(rolled ?? alignedFrom, alignedFrom)
             let liveTo = min(now, to)
@@ -68,8 +76,10 @@ extension MonitorStore: HistoryStorage {
                 from: liveFrom.addingTimeInterval(-spanCap),
                 to: liveTo
             )
-            let live = RollUp.hours(samples, from: liveFrom, to: liveTo, spanCap: spanCap)
-            return RollUp.merging(length == .day ? RollUp.days(from: live) : live, into: stored)
+            var live = RollUp.hours(samples, from: liveFrom, to: liveTo, spanCap: spanCap)
+            if length == .day { live = RollUp.days(from: live) }
+            if !latency { live = live.map { HistoryBucket(withoutLatency: $0) } }
+            return RollUp.merging(live, into: stored)
         }
     }
 

@@ -28,14 +28,17 @@ public import Probing
 public final class MonitorStore: MonitorStorage {
     /// Internal so that each topic's extension (`History.swift`) composes its own transactions.
     let pool: DatabasePool
+    /// The SQLite file, named in every error (`StoreError`).
+    public let path: String
 
     public init(path: String) throws {
+        self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try StoreError.naming(path, "open") { try DatabasePool(path: path, configuration: configuration) }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("monitor-v1") { db in
             try db.execute(
@@ -93,17 +96,17 @@ public final class MonitorStore: MonitorStorage {
         Self.registerCertificateWarnings(&migrator)
         HistoryRepository.registerMigration(&migrator)
         ReminderRepository.registerMigration(&migrator)
-        try migrator.migrate(pool)
+        try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
     }
 
     // MARK: Probe results and silences
 
     public func state(of name: String) throws -> PropertyState? {
-        try pool.read { db in try PropertyStateRepository.find(db, name) }
+        try read { db in try PropertyStateRepository.find(db, name) }
     }
 
     public func allStates() throws -> [PropertyState] {
-        try pool.read { db in try PropertyStateRepository.all(db) }
+        try read { db in try PropertyStateRepository.all(db) }
     }
 
     public func record(
@@ -122,7 +125,7 @@ public final class MonitorStore: MonitorStorage {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
-        try writeNow { db in
+        try write { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
             let step = Debounce.apply(result, to: previous, policy: policy, now: now)
             var state = step.state
@@ -210,7 +213,7 @@ public final class MonitorStore: MonitorStorage {
     }
 
     public func silence(_ name: String, until: Date, now: Date) async throws {
-        try writeNow { db in
+        try write { db in
             var state = try PropertyStateRepository.find(db, name) ?? PropertyState(name: name)
             state.silencedUntil = until
             try PropertyStateRepository.save(db, state, now: now)
@@ -224,7 +227,7 @@ public final class MonitorStore: MonitorStorage {
         force: Bool,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome? {
-        try writeNow { db in
+        try write { db in
             guard var state = try PropertyStateRepository.find(db, name), let until = state.silencedUntil else {
                 return nil
             }
@@ -266,23 +269,23 @@ public final class MonitorStore: MonitorStorage {
     // MARK: Incidents
 
     public func incident(id: IncidentID) throws -> Incident? {
-        try pool.read { db in try IncidentRepository.find(db, id) }
+        try read { db in try IncidentRepository.find(db, id) }
     }
 
     public func openIncident(for property: String) throws -> Incident? {
-        try pool.read { db in try IncidentRepository.openOne(db, property: property) }
+        try read { db in try IncidentRepository.openOne(db, property: property) }
     }
 
     public func openIncidentCount() throws -> Int {
-        try pool.read { db in try IncidentRepository.openCount(db) }
+        try read { db in try IncidentRepository.openCount(db) }
     }
 
     public func incidents(for property: String? = nil) throws -> [Incident] {
-        try pool.read { db in try IncidentRepository.all(db, property: property) }
+        try read { db in try IncidentRepository.all(db, property: property) }
     }
 
     public func incidentEvents(incidentID: IncidentID) throws -> [IncidentEvent] {
-        try pool.read { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
+        try read { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
     }
 
     public func appendIncidentEvent(
@@ -293,7 +296,7 @@ public final class MonitorStore: MonitorStorage {
         notice: (any OutboxMessage)? = nil,
         noticeKind: String = "remediation"
     ) async throws {
-        try writeNow { db in
+        try write { db in
             let eventID = try IncidentEventRepository.append(
                 db,
                 incidentID: incidentID,
@@ -305,7 +308,8 @@ public final class MonitorStore: MonitorStorage {
             // An incident with a living message shows the notice there (one coalesced edit), not as a post.
             if try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date()) != nil { return }
             if let notice {
-                _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
+                // Without a living message: one post per step, capped per incident, then one fold.
+                try NarrationFold.post(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
             }
         }
     }
@@ -317,7 +321,7 @@ public final class MonitorStore: MonitorStorage {
         at: Date,
         page: any OutboxMessage
     ) async throws -> Bool {
-        try writeNow { db in
+        try write { db in
             guard try IncidentRepository.markPaged(db, incidentID, at: at) else { return false }
             let eventID = try IncidentEventRepository.append(
                 db,
@@ -340,35 +344,35 @@ public final class MonitorStore: MonitorStorage {
         async throws
         -> Int64
     {
-        try writeNow { db in try OutboxRepository.insert(db, message, kind: kind, incidentID: incidentID, now: now) }
+        try write { db in try OutboxRepository.insert(db, message, kind: kind, incidentID: incidentID, now: now) }
     }
 
     public func dueOutbox(now: Date, limit: Int = 20) throws -> [OutboxRow] {
-        try pool.read { db in try OutboxRepository.due(db, now: now, limit: limit) }
+        try read { db in try OutboxRepository.due(db, now: now, limit: limit) }
     }
 
     public func nextOutboxDue() throws -> Date? {
-        try pool.read { db in try OutboxRepository.nextDue(db) }
+        try read { db in try OutboxRepository.nextDue(db) }
     }
 
     public func allOutbox() throws -> [OutboxRow] {
-        try pool.read { db in try OutboxRepository.all(db) }
+        try read { db in try OutboxRepository.all(db) }
     }
 
     public func markDelivered(_ id: Int64, at: Date) throws {
-        try writeNow { db in try OutboxRepository.markDelivered(db, id, at: at) }
+        try write { db in try OutboxRepository.markDelivered(db, id, at: at) }
     }
 
     public func scheduleRetry(_ id: Int64, at: Date, error: String) throws {
-        try writeNow { db in try OutboxRepository.scheduleRetry(db, id, at: at, error: error) }
+        try write { db in try OutboxRepository.scheduleRetry(db, id, at: at, error: error) }
     }
 
     public func markFailed(_ id: Int64, at: Date, error: String) throws {
-        try writeNow { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
+        try write { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
     }
 
     public func requeueFailed(_ ids: [Int64]?, now: Date) throws -> [Int64] {
-        try writeNow { db in try OutboxRepository.requeueFailed(db, ids, now: now) }
+        try write { db in try OutboxRepository.requeueFailed(db, ids, now: now) }
     }
 
     /// Queues the alert for a transition (outbox kind `transition`, urgent) and returns its row id.
@@ -388,12 +392,14 @@ public final class MonitorStore: MonitorStorage {
     }
 
     /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
-    func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
-        try pool.write(updates)
+    /// One write transaction (also for the store's operations kept in other files, `SQLite/<Topic>.swift`),
+    /// its errors naming the store's file.
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try StoreError.naming(path, "write") { try pool.write(updates) }
     }
 
-    /// One write transaction, for the store's operations kept in other files (`SQLite/<Topic>.swift`).
-    func write<T>(_ updates: (Database) throws -> T) throws -> T { try pool.write(updates) }
-    /// One read, for the same.
-    func read<T>(_ body: (Database) throws -> T) throws -> T { try pool.read(body) }
+    /// One read, its errors naming the store's file.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try StoreError.naming(path, "read") { try pool.read(body) }
+    }
 }
