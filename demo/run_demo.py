@@ -7,12 +7,14 @@ namespace; DOCKER_HOST is set). Phases:
   1. stack     api-core, gateway and nginx as real containers (demo/compose.yaml)
   2. keys      an operator key made on the spot; the shipped bundles packed and signed with it
   3. agent     zumik-ops-agent serving the signed catalog
-  4. monitor   zumik-monitor watching the stack through nginx (console alerts unless
-               DISCORD_WEBHOOK_URL is set; the ladder unless SEPARATE_OPENAI_KEY is set)
+  4. monitor   zumik-monitor watching the stack through nginx (alerts to a local Discord
+               stand-in that prints what the channel would show, unless DISCORD_WEBHOOK_URL
+               is set; the ladder unless SEPARATE_OPENAI_KEY is set)
   5. outage    api-core is stopped; the monitor detects, alerts, diagnoses, fixes, re-probes
   6. summary   time to detect, time to recover, actions run; then everything is cleaned up
 
---ci: no pauses; exit 0 only when the outage was healed without paging a human.
+--ci: no pauses; exit 0 only when the outage was healed without paging a human, told in at
+most three Discord posts (the incident's message, edited in place, and the recovery).
 """
 
 import argparse
@@ -28,6 +30,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = os.path.join(ROOT, "demo")
@@ -72,6 +75,68 @@ def wait_for(what, check, timeout, interval=0.25):
             return value
         time.sleep(interval)
     raise SystemExit(f"demo: timed out after {timeout:.0f} s waiting for {what}")
+
+
+class DemoDiscord:
+    """A local Discord webhook stand-in: answers as Discord does (204; with ?wait=true a message object; 200 to
+    PATCH …/messages/{id}), prints what the channel would show, and counts posts and edits."""
+
+    def __init__(self):
+        self.posts, self.edits, self.paged = [], [], False
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def _body(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                try:
+                    return json.loads(self.rfile.read(length) or b"{}")
+                except ValueError:
+                    return {}
+
+            def _answer(self, status, body=None):
+                data = b"" if body is None else json.dumps(body).encode()
+                self.send_response(status)
+                if body is not None:
+                    self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_POST(self):  # noqa: N802
+                body = self._body()
+                owner.posts.append(body)
+                owner.paged = owner.paged or bool((body.get("allowed_mentions") or {}).get("users"))
+                number = len(owner.posts)
+                say("discord", f"post {number}: {DemoDiscord.headline(body)}")
+                if "wait=true" in self.path:
+                    self._answer(200, {"id": str(1400000000000000000 + number), "channel_id": "1", "type": 0})
+                else:
+                    self._answer(204)
+
+            def do_PATCH(self):  # noqa: N802
+                body = self._body()
+                owner.edits.append(body)
+                say("discord", f"  edit {len(owner.edits)} of message {self.path.rsplit('/', 1)[-1]}: "
+                    f"{DemoDiscord.headline(body)}")
+                self._answer(200, {"id": self.path.rsplit("/", 1)[-1], "channel_id": "1", "type": 0})
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/webhooks/1/demo-token"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @staticmethod
+    def headline(body):
+        embed = (body.get("embeds") or [{}])[0]
+        text = embed.get("title") or body.get("content") or ""
+        steps = (embed.get("description") or "").split("\n")
+        last = steps[-1].strip() if len(steps) > 2 else ""
+        return text + (f" — latest: {last[:140]}" if last else "")
+
+    def stop(self):
+        self.server.shutdown()
 
 
 class Child:
@@ -153,6 +218,7 @@ def main():
     work = tempfile.mkdtemp(prefix="zumik-demo.")
     os.chmod(work, 0o700)
     children = []
+    discord = None if os.environ.get("DISCORD_WEBHOOK_URL") else DemoDiscord()
     started = time.monotonic()
     try:
         # 1. the stack
@@ -226,6 +292,8 @@ def main():
                             "MAX_REMEDIATION_ROUNDS"):
             if os.environ.get(passthrough):
                 monitor_env[passthrough] = os.environ[passthrough]
+        if discord:
+            monitor_env["DISCORD_WEBHOOK_URL"] = discord.url
         path = "the OpenAI model" if "SEPARATE_OPENAI_KEY" in monitor_env else "the deterministic ladder"
         say("monitor", f"watching {EDGE} every 5 s; remediation through {path}")
         monitor = Child("monitor", [binary("zumik-monitor"), "run", "--config", config], monitor_env,
@@ -254,13 +322,15 @@ def main():
             code, body = http("GET", f"{control}/v1/status", control_token)
             if code != 200:
                 return None
-            for p in body.get("properties", []):
+            props = body.get("properties", [])
+            for p in props:
                 if p.get("name") == "api-core":
                     inc = p.get("open_incident")
                     if open_ and inc:
                         return inc
-                    if not open_ and not inc and p.get("state") == "healthy":
-                        return p
+            # Closed: api-core and api-v2 (same host and service, one incident) are both healthy again.
+            if not open_ and props and all(p.get("state") == "healthy" and not p.get("open_incident") for p in props):
+                return props
             return None
 
         opened = wait_for("the incident to open", lambda: incident(True), 60)
@@ -273,21 +343,29 @@ def main():
         # 6. the summary: gather, let the monitor and agent finish talking, then print
         _, audit = http("GET", f"{agent_url}/v1/audit?limit=100", agent_token)
         records = audit.get("records", []) if isinstance(audit, dict) else []
-        ran = [f"{r.get('action')} ({r.get('outcome')})" for r in records if r.get("action")]
+        # Each run has a durable intent record ("started") and its completion: list the completions.
+        ran = [f"{r.get('action')} ({r.get('outcome')})" for r in records
+               if r.get("action") and r.get("outcome") != "started"]
         healthy_at_end = all_healthy()
         time.sleep(2)  # the last alerts drain from the outbox to the console
         for child in reversed(children):
             child.stop()
         children.clear()
-        paged = any("<@" in line for line in monitor.lines)
+        paged = any("<@" in line for line in monitor.lines) or bool(discord and discord.paged)
         healed = bool(healthy_at_end) and not paged
+        quiet = discord is None or len(discord.posts) <= 3
         print()
         say("summary", f"time to detect:  {detected_at - broke_at:5.1f} s (api-core stopped → incident opened)")
         say("summary", f"time to recover: {recovered_at - broke_at:5.1f} s (api-core stopped → incident closed)")
         say("summary", f"actions run:     {', '.join(ran) or 'none'}")
         say("summary", f"remediation via: {path}; human paged: {'yes' if paged else 'no'}")
+        if discord:
+            say("summary", f"Discord posts:   {len(discord.posts)} (the incident's message, edited in place "
+                f"{len(discord.edits)} times; the recovery{'; the page' if paged else ''})")
         say("summary", f"result: {'HEALED' if healed else 'NOT HEALED'} (demo took {time.monotonic() - started:.0f} s)")
-        return 0 if healed else 1
+        if not quiet:
+            say("summary", "more than three Discord posts for one outage")
+        return 0 if healed and quiet else 1
     finally:
         for child in reversed(children):
             child.stop()
@@ -295,6 +373,8 @@ def main():
             compose("down", "--remove-orphans", "--timeout", "1")
         except SystemExit:
             pass
+        if discord:
+            discord.stop()
         shutil.rmtree(work, ignore_errors=True)
 
 

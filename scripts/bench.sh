@@ -3,7 +3,7 @@
 # own), then runs Benchmarks/harness/bench.py, which prints one table and writes Benchmarks/results/latest.md.
 # Everything runs on loopback. Run as root on Debian 12 from the package root: bash scripts/bench.sh
 #   --skip-build         use the existing .build/release binaries
-#   --only 1,2,3,4,5     run only these sections (see Benchmarks/README.md)
+#   --only 1,2,3,4,5,6   run only these sections (see Benchmarks/README.md)
 #   --no-docker          do not run the harness inside scripts/with-docker.sh. By default it does (when the engine
 #                        can be set up): a private network namespace (loopback only) with a throwaway Docker
 #                        engine, so the model-cost scenario's Docker actions read a real compose stack.

@@ -16,7 +16,8 @@ fi
 mkdir -p /etc/postgresql-common/createcluster.d
 echo "create_main_cluster = false" >/etc/postgresql-common/createcluster.d/zumik.conf
 
-packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc postgresql)
+packages=(libcurl4-openssl-dev nginx openssl sqlite3 libsqlite3-dev iproute2 procps psmisc postgresql
+    prometheus) # prometheus: promtool, for `promtool check metrics` and `promtool test rules` in the tests
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -27,12 +28,20 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
+# Headless Chromium and its driver: the status page's browser test (StatusPageBrowserTests).
+for p in chromium chromium-driver; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || {
+        apt-get update -q && apt-get install -y -q --no-install-recommends chromium chromium-driver
+        break
+    }
+done
+
 # A real Docker engine for the tests and the demo (Debian's docker.io, busybox-static, Compose v2).
 bash "$here/docker-setup.sh" >/dev/null
 
 # Python tools: JSON Schema validation of what we send to OpenAI/Discord; the API fuzzer; the
-# reference MCP client the agent's MCP tests drive it with.
-python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis mcp
-import jsonschema, schemathesis, mcp  # noqa: F401
+# reference MCP client the agent's MCP tests drive it with; selenium drives Chromium for the status page test.
+python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis mcp selenium
+import jsonschema, schemathesis, mcp, selenium  # noqa: F401
 PY
 echo "setup: ok"

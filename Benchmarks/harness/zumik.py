@@ -398,3 +398,80 @@ class StoreReader:
         if self.db:
             self.db.close()
             self.db = None
+
+
+# --------------------------------------------------------------------------- the probe history (section 6)
+
+HISTORY_PHASES = ("dns", "connect", "tls", "first_byte", "total")
+
+
+def _histogram_bucket(ms: float) -> int:
+    """The bucket of LatencyHistogram (Sources/Monitor/Store/History/LatencyHistogram.swift): 0.5 ms × 1.25^i."""
+    for i in range(53):
+        if ms <= 0.5 * 1.25 ** i:
+            return i
+    return 53
+
+
+def _histogram_blob(counts: dict[int, int]) -> bytes:
+    """LatencyHistogram's stored form: per non-zero bucket, its index byte and its count as LEB128."""
+    out = bytearray()
+    for bucket in sorted(counts):
+        out.append(bucket)
+        count = counts[bucket]
+        while True:
+            low = count & 0x7F
+            count >>= 7
+            out.append(low | (0x80 if count else 0))
+            if not count:
+                break
+    return bytes(out)
+
+
+def seed_history(store: str, names: list[str], days: int, hourly_days: int, end: float) -> int:
+    """Writes roll-ups into a monitor's store (tables of migration monitor-v3-history,
+    Sources/Monitor/Store/SQLite/HistoryRepository.swift), as 90 days of the roll-up service would: one
+    probe a minute, latencies spread over a few buckets per phase, a 7-minute outage every ~97 hours.
+    `days` daily rows and the last `hourly_days` days of hourly rows per property, ending at `end` (a UTC
+    midnight, exclusive). Returns the rows written."""
+    db = sqlite3.connect(store, timeout=30)
+    rows = 0
+    columns = "property, start, healthy, degraded, down, observed, downtime, " + ", ".join(
+        f"lat_{p}" for p in HISTORY_PHASES)
+    marks = ", ".join("?" * (7 + len(HISTORY_PHASES)))
+    with db:
+        for d in range(days):
+            day_start = end - (days - d) * 86400
+            for p, name in enumerate(names):
+                day = [0, 0, 0, 0.0, 0.0, {ph: {} for ph in HISTORY_PHASES}]
+                for h in range(24):
+                    seed = p * 100_000 + d * 24 + h
+                    down = 7 if seed % 97 == 0 else 0
+                    healthy = 60 - down
+                    lat = {}
+                    for ph in HISTORY_PHASES:
+                        base = 40.0 if ph == "total" else 25.0 if ph == "first_byte" else 3.0
+                        counts: dict[int, int] = {}
+                        for k in range(13):
+                            share = healthy // 13 + (1 if (k + seed) % 13 < healthy % 13 else 0)
+                            b = _histogram_bucket(base * (1 + k / 10))
+                            counts[b] = counts.get(b, 0) + share
+                        lat[ph] = counts
+                        for b, c in counts.items():
+                            day[5][ph][b] = day[5][ph].get(b, 0) + c
+                    day[0] += healthy
+                    day[2] += down
+                    day[3] += 3600.0
+                    day[4] += down * 60.0
+                    if d >= days - hourly_days:
+                        db.execute(f"INSERT OR REPLACE INTO history_hourly ({columns}) VALUES ({marks})",
+                                   [name, day_start + h * 3600, healthy, 0, down, 3600.0, down * 60.0]
+                                   + [_histogram_blob(lat[ph]) for ph in HISTORY_PHASES])
+                        rows += 1
+                db.execute(f"INSERT OR REPLACE INTO history_daily ({columns}) VALUES ({marks})",
+                           [name, day_start, day[0], day[1], day[2], day[3], day[4]]
+                           + [_histogram_blob(day[5][ph]) for ph in HISTORY_PHASES])
+                rows += 1
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db.close()
+    return rows

@@ -3,8 +3,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import Metrics
-public import Prometheus
 import ServerSupport
 
 /// Everything the request handlers share: the actions, the limits, the audit log, the metrics.
@@ -19,6 +17,7 @@ final class AgentState: Sendable {
     let metrics: AgentMetrics
     let logger: Logger
     private let expectedAuthorization: [UInt8]
+    private let metricsAuthorization: [UInt8]?
 
     init(
         configuration: AgentConfiguration,
@@ -37,10 +36,17 @@ final class AgentState: Sendable {
         self.metrics = metrics
         self.logger = logger
         self.expectedAuthorization = Array("Bearer \(configuration.token)".utf8)
+        self.metricsAuthorization = configuration.metricsToken.map { Array("Bearer \($0)".utf8) }
     }
 
     func tokenMatches(header: String) -> Bool {
         ConstantTime.equal(Array(header.utf8), expectedAuthorization)
+    }
+
+    /// The read-only scrape credential (`OPS_AGENT_METRICS_TOKEN`), good for `GET /metrics` only.
+    func metricsTokenMatches(header: String) -> Bool {
+        guard let metricsAuthorization else { return false }
+        return ConstantTime.equal(Array(header.utf8), metricsAuthorization)
     }
 
     /// The client a request is counted and audited as. Over TCP: the peer address, always
@@ -72,68 +78,5 @@ final class AgentState: Sendable {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
         return "a_" + bytes.map { String(format: "%02x", $0) }.joined()
-    }
-}
-
-/// The agent's metrics, through swift-metrics into a Prometheus registry.
-public struct AgentMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
-    private let factory: PrometheusMetricsFactory
-
-    public init(registry: PrometheusCollectorRegistry) {
-        self.registry = registry
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.nameAndLabelSanitizer = { label, dimensions in
-            (
-                label.replacingOccurrences(of: ".", with: "_"),
-                dimensions.map { ($0.0.replacingOccurrences(of: ".", with: "_"), $0.1) }
-            )
-        }
-        factory.defaultDurationHistogramBuckets = [
-            .milliseconds(5), .milliseconds(25), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5),
-            .seconds(15), .seconds(60), .seconds(300),
-        ]
-        self.factory = factory
-    }
-
-    func request(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
-        Counter(
-            label: "zumik.agent.http.requests.total",
-            dimensions: [("route", route), ("method", method), ("status", "\(status)")],
-            factory: factory
-        ).increment()
-        Metrics.Timer(
-            label: "zumik.agent.http.request.duration.seconds",
-            dimensions: [("route", route)],
-            factory: factory
-        )
-        .recordInterval(since: start)
-    }
-
-    func actionRun(action: String, outcome: String, durationMs: Int) {
-        Counter(
-            label: "zumik.agent.action.runs.total",
-            dimensions: [("action", action), ("outcome", outcome)],
-            factory: factory
-        )
-        .increment()
-        Metrics.Timer(label: "zumik.agent.action.duration.seconds", dimensions: [("action", action)], factory: factory)
-            .recordMilliseconds(durationMs)
-    }
-
-    func actionRefused(action: String, outcome: String) {
-        Counter(
-            label: "zumik.agent.action.refusals.total",
-            dimensions: [("action", action), ("outcome", outcome)],
-            factory: factory
-        )
-        .increment()
-    }
-}
-
-extension Metrics.Timer {
-    fileprivate func recordInterval(since start: ContinuousClock.Instant) {
-        let (seconds, attoseconds) = start.duration(to: .now).components
-        recordNanoseconds(Int64(seconds) * 1_000_000_000 + Int64(attoseconds / 1_000_000_000))
     }
 }

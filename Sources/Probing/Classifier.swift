@@ -2,11 +2,13 @@ public import Foundation
 
 /// Pure classification of one transfer against a property's expectations.
 ///
-/// - down: no response (DNS, connect, TLS, timeout, reset, oversized body), an unexpected status, or the
-///   expected body substring missing;
-/// - degraded: answered as expected but slower than `degradedMs` (total time), or the certificate expires
-///   within `certWarningDays`;
+/// - down: no response (DNS, connect, TLS, timeout, reset, oversized body), an unexpected status, the
+///   expected body substring missing, or a failing condition (each named with what was seen);
+/// - degraded: answered as expected but slower than `degradedMs` (total time);
 /// - healthy otherwise.
+///
+/// A certificate within `certWarningDays` of its notAfter is not a health: `ProbeResult.certificate` says
+/// `expiring`, and the monitor sends its own warning (an expired or untrusted certificate fails TLS: down).
 public enum Classifier {
     public static func classify(
         _ result: HTTPResult,
@@ -24,6 +26,9 @@ public enum Classifier {
             certificateExpiry: result.certificateExpiry,
             error: result.error
         )
+        probe.certificate = result.certificateExpiry.map {
+            CertificateState(notAfter: $0, warningDays: certWarningDays, now: now)
+        }
         var down: [String] = []
         var degraded: [String] = []
         if let error = result.error {
@@ -38,7 +43,8 @@ public enum Classifier {
             case .other: down.append("transfer failed (curl \(error.curlCode)): \(error.message)")
             }
         } else if let status = result.status {
-            if !property.expectedStatus.contains(status) {
+            let statusCondition = property.conditions.contains { $0.subject == .status }
+            if !statusCondition, !property.expectedStatus.contains(status) {
                 let expected = property.expectedStatus.map(String.init).joined(separator: ", ")
                 down.append("unexpected status \(status) (expected \(expected))")
             } else if let needle = property.bodyContains, property.method != "HEAD",
@@ -46,22 +52,13 @@ public enum Classifier {
             {
                 down.append("body does not contain the expected text")
             }
+            down += failedConditions(result, target: property, now: now)
         } else {
             down.append("no HTTP response")
         }
         if down.isEmpty {
             if result.timings.totalMs > Double(property.degradedMs) {
                 degraded.append("slow: \(Self.ms(result.timings.totalMs)) > \(property.degradedMs) ms")
-            }
-            if let expiry = result.certificateExpiry {
-                let days = expiry.timeIntervalSince(now) / 86_400
-                if days < Double(certWarningDays) {
-                    degraded.append(
-                        days < 0
-                            ? "certificate expired"
-                            : "certificate expires in \(Int(days.rounded(.down))) days (warning at \(certWarningDays))"
-                    )
-                }
             }
         }
         if !down.isEmpty {
@@ -72,6 +69,24 @@ public enum Classifier {
             probe.reasons = degraded
         }
         return probe
+    }
+
+    /// One message per failing condition, naming it (1-based, as written) and what was seen.
+    static func failedConditions(_ result: HTTPResult, target: ProbeTarget, now: Date) -> [String] {
+        guard !target.conditions.isEmpty else { return [] }
+        let needsJSON = target.conditions.contains { if case .json = $0.subject { true } else { false } }
+        let answer = Condition.Answer(
+            status: result.status,
+            headers: result.headers,
+            body: result.bodyText,
+            json: needsJSON ? JSONNode.parse(result.body) : nil,
+            totalMs: result.timings.totalMs,
+            certificateExpiry: result.certificateExpiry,
+            now: now
+        )
+        return target.conditions.enumerated().compactMap { index, condition in
+            condition.failure(in: answer).map { "condition \(index + 1) (\(condition)) failed: \($0)" }
+        }
     }
 
     static func ms(_ value: Double) -> String { "\(Int(value.rounded())) ms" }

@@ -235,7 +235,11 @@ private final class Core: @unchecked Sendable {
         // Probes and API calls go straight to the target, never through an environment proxy.
         check(zumik_curl_setopt_str(easy, CURLOPT_PROXY, ""))
         check(zumik_curl_setopt_str(easy, CURLOPT_PROTOCOLS_STR, "http,https"))
-        check(zumik_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, 0))
+        check(zumik_curl_setopt_long(easy, CURLOPT_FOLLOWLOCATION, request.maxRedirects > 0 ? 1 : 0))
+        if request.maxRedirects > 0 {
+            check(zumik_curl_setopt_long(easy, CURLOPT_MAXREDIRS, request.maxRedirects))
+            check(zumik_curl_setopt_str(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"))
+        }
         check(zumik_curl_setopt_write(easy, curlWrite))
         check(zumik_curl_setopt_ptr(easy, CURLOPT_WRITEDATA, me))
         check(zumik_curl_setopt_header(easy, curlHeader))

@@ -26,6 +26,8 @@ public struct HTTPRequest: Sendable {
     public var freshConnection: Bool
     /// Extra CA bundle (PEM file) to trust, for private or test certificates.
     public var caFile: String?
+    /// Redirects to follow (http and https only); 0, the default, follows none.
+    public var maxRedirects: Int
 
     public init(
         method: String = "GET",
@@ -36,7 +38,8 @@ public struct HTTPRequest: Sendable {
         connectTimeout: Duration? = nil,
         maxResponseBytes: Int = 1 << 20,
         freshConnection: Bool = false,
-        caFile: String? = nil
+        caFile: String? = nil,
+        maxRedirects: Int = 0
     ) {
         self.method = method
         self.url = url
@@ -47,6 +50,7 @@ public struct HTTPRequest: Sendable {
         self.maxResponseBytes = maxResponseBytes
         self.freshConnection = freshConnection
         self.caFile = caFile
+        self.maxRedirects = maxRedirects
     }
 }
 

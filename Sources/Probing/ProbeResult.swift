@@ -16,6 +16,9 @@ public struct ProbeResult: Sendable, Hashable, Codable {
     public var status: Int?
     public var timings: PhaseTimings
     public var certificateExpiry: Date?
+    /// The certificate against the warning window (https answers only); `expiring` is its own state, not a
+    /// health.
+    public var certificate: CertificateState?
     public var error: TransportError?
 
     public init(
@@ -43,6 +46,6 @@ public struct ProbeResult: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey {
         case property, url, at, health, reasons, status, timings
         case certificateExpiry = "certificate_expiry"
-        case error
+        case certificate, error
     }
 }

@@ -15,21 +15,39 @@ public struct Prober: Sendable {
 
     /// Probes one property once.
     public func probe(_ property: ProbeTarget, now: @Sendable () -> Date = Date.init) async -> ProbeResult {
+        switch property.check {
+        case .http: break
+        case .tcp(let host, let port):
+            return SocketCheck.classify(
+                await SocketCheck.connect(host: host, port: port, timeout: property.timeout),
+                target: property,
+                now: now()
+            )
+        case .dns(let name, let recordType, let expect):
+            return SocketCheck.classify(
+                await SocketCheck.resolve(name, recordType: recordType, expect: expect),
+                target: property,
+                now: now()
+            )
+        }
         let request = HTTPRequest(
             method: property.method,
             url: Self.cacheBusted(property.url, token: counter.next()),
-            headers: [
-                (name: "Cache-Control", value: "no-cache"),
-                (name: "Pragma", value: "no-cache"),
-                (name: "User-Agent", value: "zumik-monitor/1"),
-            ],
+            headers: Self.headers(property.headers),
+            body: property.body.map { Array($0.utf8) },
             timeout: property.timeout,
             maxResponseBytes: 4 << 20,
             freshConnection: true,
-            caFile: property.caFile
+            caFile: property.caFile,
+            maxRedirects: property.maxRedirects
         )
         let result = await transport.send(request)
-        return Classifier.classify(result, target: property, certWarningDays: certWarningDays, now: now())
+        return Classifier.classify(
+            result,
+            target: property,
+            certWarningDays: property.certWarningDays ?? certWarningDays,
+            now: now()
+        )
     }
 
     /// Probes all properties concurrently (the transport caps transfers in flight); results in input order.
@@ -44,6 +62,17 @@ public struct Prober: Sendable {
             for await (index, result) in group { results[index] = result }
             return results.map { $0! }
         }
+    }
+
+    /// The probe's own header fields, each replaced by the property's field of the same name, then the rest of
+    /// the property's fields in their order.
+    static func headers(_ own: [RequestHeader]) -> [(name: String, value: String)] {
+        let given = Set(own.map { $0.name.lowercased() })
+        let defaults = [
+            (name: "Cache-Control", value: "no-cache"), (name: "Pragma", value: "no-cache"),
+            (name: "User-Agent", value: "zumik-monitor/1"),
+        ]
+        return defaults.filter { !given.contains($0.name.lowercased()) } + own.map { (name: $0.name, value: $0.value) }
     }
 
     static func cacheBusted(_ url: String, token: String) -> String {

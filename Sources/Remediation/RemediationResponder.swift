@@ -53,7 +53,9 @@ public struct RemediationResponder: IncidentResponder {
                 store: context.store,
                 outbox: context.outbox,
                 lease: context.lease,
-                leaseDuration: context.leaseDuration
+                leaseDuration: context.leaseDuration,
+                metrics: context.metrics,
+                property: context.property.name
             ),
             prober: ContextReprober(reprobe: context.reprobe),
             clock: ContinuousClock(),

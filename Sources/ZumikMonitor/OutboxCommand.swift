@@ -26,8 +26,21 @@ extension ZumikMonitorCommand {
             func run() async throws {
                 let config = try loadConfig(config)
                 let all = all
-                let rows = try await OpenedStore(config, logger: quietLogger).use { try await $0.allOutbox() }
-                    .filter { all || $0.deliveredAt == nil }
+                let rows = try await OpenedStore(config, logger: quietLogger).use { store in
+                    var rows = try await store.allOutbox().filter { all || $0.deliveredAt == nil }
+                    // An incident's living message is rendered when sent: show what it would say now.
+                    for index in rows.indices where rows[index].kind == "incident" {
+                        guard let id = rows[index].incidentID, let incident = try await store.incident(id: id) else {
+                            continue
+                        }
+                        let message = IncidentMessageRenderer.message(
+                            incident: incident,
+                            events: try await store.incidentEvents(incidentID: id)
+                        )
+                        rows[index].payload = String(decoding: message.jsonBody(), as: UTF8.self)
+                    }
+                    return rows
+                }
                 print(Self.table(rows))
             }
 

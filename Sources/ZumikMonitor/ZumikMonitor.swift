@@ -13,7 +13,7 @@ struct ZumikMonitorCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "zumik-monitor",
         abstract: "Probe web properties, debounce failures and alert Discord on every state change.",
-        version: "0.1.0",
+        version: MonitorRuntime.version,
         subcommands: [Run.self, Check.self, Validate.self, Tools.self, Outbox.self, Migrate.self]
     )
 }
@@ -64,7 +64,9 @@ func loadConfig(_ path: String) throws -> MonitorConfig {
 
 extension ZumikMonitorCommand {
     struct Run: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Run the monitor until SIGTERM/SIGINT.")
+        static let configuration = CommandConfiguration(
+            abstract: "Run the monitor until SIGTERM/SIGINT; SIGHUP reloads the configuration."
+        )
 
         @Option(help: "Path to the YAML configuration.")
         var config: String
@@ -95,6 +97,8 @@ extension ZumikMonitorCommand {
                     "discord": "\(config.secrets.discordWebhookURL == nil ? "console" : "webhook")",
                 ]
             )
+            let hangup = runtime.monitor.reloadOnHangup(configPath: self.config)
+            defer { hangup.cancel() }
             try await runtime.run { port in
                 logger.info("control API listening", metadata: ["control.port": .stringConvertible(port)])
             }
@@ -136,10 +140,16 @@ extension ZumikMonitorCommand {
                 return [
                     r.property, r.health.rawValue, r.status.map(String.init) ?? "-", ms(r.timings.dnsMs),
                     ms(r.timings.connectMs), ms(r.timings.tlsMs), ms(r.timings.firstByteMs), ms(r.timings.totalMs),
-                    r.reasons.joined(separator: "; "),
+                    (r.reasons + Self.certificateNote(r)).joined(separator: "; "),
                 ]
             }
             return textTable(header: header, rows: rows)
+        }
+
+        /// An expiring certificate, its own state apart from the health (issue 15).
+        static func certificateNote(_ result: ProbeResult) -> [String] {
+            guard let certificate = result.certificate, certificate.state == .expiring else { return [] }
+            return ["certificate expiring: \(certificate.daysLeft) days left (warning at \(certificate.warningDays))"]
         }
     }
 
@@ -157,6 +167,11 @@ extension ZumikMonitorCommand {
                 try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
             } catch {
                 FileHandle.standardError.write(Data((error.description + "\n").utf8))
+                throw ExitCode(2)
+            }
+            let problems = config.runtimeProblems(file: (file as NSString).lastPathComponent)
+            if !problems.isEmpty {
+                FileHandle.standardError.write(Data((ConfigErrors(problems).description + "\n").utf8))
                 throw ExitCode(2)
             }
             let remediable = config.properties.filter { !$0.alertOnly && $0.host != nil }.count

@@ -397,7 +397,7 @@ import Glibc
                 let response = try await RawHTTP.send(port: agent.port, method: "POST", path: path, headers: auth)
                 #expect(response.status == 404, "\(path)")
                 #expect(response.errorMessage != nil, "\(path)")
-                #expect(response.header("Content-Type") == "application/json", "\(path)")
+                #expect(response.header("Content-Type") == "application/problem+json", "\(path)")
             }
             let runPath = "/v1/actions/restart_api_core/run"
             let badBodies = [

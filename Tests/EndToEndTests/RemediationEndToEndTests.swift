@@ -211,6 +211,10 @@ struct RemediationEndToEndTests {
             #expect(try await DockerEngine.check(["inspect", "-f", "{{.State.Running}}", "api-core"]) == "true")
             #expect(EndToEnd.pages(discord.records).isEmpty)
             #expect(fake.received.count == 2)
+            // One outage, one story: the incident's message (created, then edited in place) and the recovery.
+            let methods = discord.records.map(\.request.method)
+            #expect(EndToEnd.posts(discord.records).count == 2, "\(methods)")
+            #expect(methods.contains("PATCH"), "\(methods)")
         }
     }
 
@@ -269,6 +273,7 @@ struct RemediationEndToEndTests {
                 ]
             )
             #expect(EndToEnd.pages(discord.records).isEmpty)
+            #expect(EndToEnd.posts(discord.records).count == 2, "\(discord.records.map(\.request.method))")
         }
     }
 }

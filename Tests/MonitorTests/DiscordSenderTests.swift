@@ -60,6 +60,11 @@ struct DiscordSenderTests {
             group.addTask { try? await sender.run() }
             let done = await fake.waitUntil { $0.filter { $0.reply == "204" }.count >= 3 }
             #expect(done)
+            // Discord's 204 comes before the sender's commit of the delivery: wait for that too.
+            for _ in 0..<500 {
+                if (try? store.allOutbox().allSatisfy { $0.deliveredAt != nil }) == true { break }
+                try? await Task.sleep(for: .milliseconds(10))
+            }
             group.cancelAll()
         }
         let delivered = fake.delivered

@@ -35,6 +35,7 @@ import Probing
         discord:
           retry_base_ms: 50
           retry_max_ms: 500
+          edit_messages: false
         properties:
           - name: api
             url: \(api.server.baseURL)/healthz

@@ -37,12 +37,18 @@ final class RecordingResponder: IncidentResponder {
     let calls = Mutex<[IncidentContext]>([])
     let heal: FlakyProperty?
     let reprobed = Mutex<[ProbeResult]>([])
+    /// Awaited before healing.
+    let before: @Sendable (IncidentContext) async -> Void
 
-    init(heal: FlakyProperty? = nil) { self.heal = heal }
+    init(heal: FlakyProperty? = nil, after before: @escaping @Sendable (IncidentContext) async -> Void = { _ in }) {
+        self.heal = heal
+        self.before = before
+    }
 
     func incidentOpened(_ context: IncidentContext) async {
         calls.withLock { $0.append(context) }
         guard let heal else { return }
+        await before(context)
         heal.set(200)
         if let result = await context.reprobe(context.property.name) {
             reprobed.withLock { $0.append(result) }
@@ -103,18 +109,21 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
             _ = await runtime.monitor.checkNow()
             #expect(await waitFor { try store.openIncident(for: "api") != nil })
             #expect(api.count == before + 2)
-            #expect(await discord.waitUntil { $0.filter { $0.reply == "204" }.count == 1 })
+            // The incident's living message is created (`?wait=true`).
+            #expect(await discord.waitUntil { _ in discord.posts.count == 1 })
 
             // Recovery closes the incident with its duration.
             api.set(200)
             let healed = await runtime.monitor.checkNow()
             #expect(healed.first?.health == .healthy)
-            #expect(await discord.waitUntil { $0.filter { $0.reply == "204" }.count == 2 })
+            // announced in a post of its own, and the incident's message edited to say so.
+            #expect(await discord.waitUntil { _ in discord.posts.count == 2 })
+            #expect(await discord.waitUntil { $0.contains { $0.request.method == "PATCH" } })
             group.cancelAll()
         }
-        let delivered = discord.delivered
+        let delivered = discord.posts
         #expect(delivered.count == 2)
-        #expect(discord.records.count == 2)
+        #expect(discord.records.map(\.request.method) == ["POST", "POST", "PATCH"])
         for record in discord.records { #expect(record.validationError == nil, "\(record.validationError ?? "")") }
         let embeds = delivered.compactMap { ($0.json?["embeds"] as? [[String: Any]])?.first }
         #expect(embeds.map { $0["title"] as? String } == ["api is DOWN", "api recovered (was down)"])
@@ -163,7 +172,8 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
             group.addTask { try? await runtime.sender.run() }
             group.addTask { try? await runtime.monitor.run() }
             #expect(await waitFor { responder.reprobed.withLock { $0.count } == 1 })
-            #expect(await waitFor { lines.withLock { $0.count } == 3 })
+            // api's and docs' incident messages, api's recovery, and api's message printed again, edited.
+            #expect(await waitFor { lines.withLock { $0.count } == 4 })
             group.cancelAll()
         }
         let calls = responder.calls.withLock { $0 }
@@ -323,12 +333,14 @@ let quietLogger = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler()
         }
         defer { server.stop() }
         let lines = Mutex<[String]>([])
-        let config = MonitorConfig(
+        var config = MonitorConfig(
             interval: .seconds(3600),
             confirmationDelay: nil,
             storePath: dir.dbPath,
             properties: [PropertyConfig(name: "web", url: server.baseURL, timeout: .seconds(5), degradedMs: 150)]
         )
+        // One post per transition (`discord.edit_messages: false`); IncidentMessageTests covers the edits.
+        config.onCall.editMessages = false
         let runtime = try MonitorRuntime(config: config, logger: quietLogger) { line in
             lines.withLock { $0.append(line) }
         }

@@ -62,7 +62,8 @@ struct PostgresMonitorProcessTests {
             #expect(process.terminationStatus == 0, "\(text)")
             outputs.append(text)
         }
-        #expect(outputs.filter { $0.contains("applied 1, 2, 3;") }.count == 1, "\(outputs)")
+        let all = PostgresTestStore.schemaVersions.indices.map { String($0 + 1) }.joined(separator: ", ")
+        #expect(outputs.filter { $0.contains("applied \(all);") }.count == 1, "\(outputs)")
         #expect(outputs.filter { $0.contains("nothing to apply") }.count == 1, "\(outputs)")
         // The connection string's password is never printed.
         #expect(outputs.allSatisfy { !$0.contains(server.password) })
@@ -89,8 +90,16 @@ struct PostgresMonitorProcessTests {
         let log = dir.url.appendingPathComponent("monitor.log").path
         let monitor = try MonitorProcess(config: config, environment: environment, log: log)
         defer { monitor.terminate() }
-        #expect(await discord.waitUntil { $0.filter { $0.reply == "204" }.count == 1 }, "\(monitor.logText)")
+        // The incident's living message: created once (answered 200 with its id), the id kept in PostgreSQL.
+        #expect(await discord.waitUntil { $0.filter { $0.reply == "200" }.count == 1 }, "\(monitor.logText)")
         let incident = try #require(try await database.store.openIncident(for: "api"))
+        var messageID: String?
+        for _ in 0..<500 where messageID == nil {
+            messageID = try await database.store.incidentMessage(incidentID: incident.id)?.messageID
+            if messageID == nil { try await Task.sleep(for: .milliseconds(20)) }
+        }
+        #expect(messageID != nil && messageID == discord.messages.keys.first)
+        #expect(discord.delivered.count == 1)
         #expect(try await database.store.allOutbox().map(\.deliveredAt).allSatisfy { $0 != nil })
         #expect(try await database.store.incidentEvents(incidentID: incident.id).map(\.kind) == ["transition"])
         #expect(!monitor.logText.contains(try PostgresServer.shared().password))

@@ -18,6 +18,12 @@ final class PostgresTestStore: @unchecked Sendable {
         return reason
     }()
 
+    /// `schema_migrations` after migrating, as `psql -At` prints it: version|name, in order.
+    static let schemaVersions = [
+        "1|monitor-v1", "2|monitor-v3-incident-messages", "3|monitor-v3-correlation", "4|monitor-v3-reminders",
+        "5|monitor-v3-certificate-warnings", "6|monitor-v3-history", "7|monitor-v3-locations", "8|monitor-v3-leases",
+    ]
+
     init(holder: String = "test", outboxLease: TimeInterval = 60) throws {
         let server = try PostgresServer.shared()
         database = try server.makeDatabase()

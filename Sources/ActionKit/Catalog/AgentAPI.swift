@@ -167,10 +167,21 @@ public enum AgentAPI {
         }
     }
 
-    /// Every error body: `{"error":{"message":…}}`, plus `"outcome":"not_run"` when the audit log
-    /// could not record a run's intent (the action was not started).
+    /// Every error body: an RFC 9457 problem document (`type`, `title`, `status`, `detail`; served as
+    /// `application/problem+json`) that keeps the original `{"error":{"message":…}}`, plus
+    /// `"outcome":"not_run"` when the audit log could not record a run's intent (the action was not
+    /// started). The problem members are optional when decoding, so a client reads older agents too.
     public struct ErrorBody: Sendable, Hashable, Codable {
         public static let notRun = "not_run"
+
+        /// `ProblemKind.type`.
+        public var type: String?
+        /// `ProblemKind.title`.
+        public var title: String?
+        /// The HTTP status code, repeated.
+        public var status: Int?
+        /// What happened, for this request (the same text as `error.message`).
+        public var detail: String?
 
         public struct Detail: Sendable, Hashable, Codable {
             public var message: String
@@ -184,5 +195,17 @@ public enum AgentAPI {
         public init(message: String, outcome: String? = nil) {
             self.error = Detail(message: message, outcome: outcome)
         }
+
+        /// A problem document of `kind` for a response with `status`.
+        public init(_ kind: ProblemKind, status: Int, message: String, outcome: String? = nil) {
+            self.type = kind.type
+            self.title = kind.title
+            self.status = status
+            self.detail = message
+            self.error = Detail(message: message, outcome: outcome)
+        }
+
+        /// The kind named by `type`, when it is one of ours.
+        public var kind: ProblemKind? { type.flatMap(ProblemKind.init(type:)) }
     }
 }

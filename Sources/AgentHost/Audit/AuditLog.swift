@@ -36,6 +36,9 @@ public final class AuditLog: Sendable {
     private let writer: Mutex<AuditWriter>
     private let tally: RefusalTally
     private let lastWriteFailed = Mutex(false)
+    private let writeFailures = Mutex(0)
+    /// Audit writes that failed since the start (`zumik_agent_audit_write_failures_total`).
+    public var writeFailureCount: Int { writeFailures.withLock { $0 } }
 
     /// False after a durable write failed, until one succeeds.
     public var isHealthy: Bool { !lastWriteFailed.withLock { $0 } }
@@ -97,6 +100,7 @@ public final class AuditLog: Sendable {
             lastWriteFailed.withLock { $0 = false }
         } catch {
             lastWriteFailed.withLock { $0 = true }
+            writeFailures.withLock { $0 += 1 }
             throw error
         }
     }

@@ -19,6 +19,8 @@ public struct AgentConfiguration: Sendable {
     public var port: Int
     /// The bearer token. Secret: never log it.
     public var token: String
+    /// `OPS_AGENT_METRICS_TOKEN` / `_FILE`: a read-only credential good for `GET /metrics` and nothing else.
+    public var metricsToken: String?
     public var bundlesDirectory: String
     public var trustedKeysDirectory: String
     public var stateDirectory: String
@@ -184,14 +186,7 @@ public struct AgentConfiguration: Sendable {
         } else {
             throw StartupError("OPS_AGENT_TOKEN: missing (set OPS_AGENT_TOKEN or OPS_AGENT_TOKEN_FILE)")
         }
-        guard token.count >= minimumTokenLength else {
-            throw StartupError(
-                "OPS_AGENT_TOKEN: too short (\(token.count) characters; at least \(minimumTokenLength) required)"
-            )
-        }
-        guard token.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7f }) else {
-            throw StartupError("OPS_AGENT_TOKEN: must be printable ASCII without spaces")
-        }
+        try checkToken(token, variable: "OPS_AGENT_TOKEN")
 
         if let value = environment["ZUMIK_TRUSTED_PROXIES"], !value.isEmpty {
             throw StartupError(
@@ -237,26 +232,29 @@ public struct AgentConfiguration: Sendable {
             try setting.apply(options, environment, &configuration)
         }
         configuration.mcp = try MCPConfiguration.resolve(options.mcp, environment: environment)
+        configuration.metricsToken = try metricsToken(environment, actionToken: token)
         return configuration
     }
 
-    private static func readTokenFile(_ path: String) throws(StartupError) -> String {
+    static func readTokenFile(_ path: String, variable: String = "OPS_AGENT_TOKEN_FILE") throws(StartupError)
+        -> String
+    {
         var mode: UInt32 = 0
         var owner: UInt32 = 0
         guard zumik_lstat(path, &mode, &owner) == 0 else {
-            throw StartupError("OPS_AGENT_TOKEN_FILE \(path): cannot read: \(String(cString: strerror(errno)))")
+            throw StartupError("\(variable) \(path): cannot read: \(String(cString: strerror(errno)))")
         }
         guard mode & S_IFMT == S_IFREG else {
-            throw StartupError("OPS_AGENT_TOKEN_FILE \(path): not a regular file")
+            throw StartupError("\(variable) \(path): not a regular file")
         }
         guard mode & 0o004 == 0 else {
             throw StartupError(
-                "OPS_AGENT_TOKEN_FILE \(path): readable by others (mode \(String(mode & 0o777, radix: 8))); chmod o-r"
+                "\(variable) \(path): readable by others (mode \(String(mode & 0o777, radix: 8))); chmod o-r"
             )
         }
         guard let data = FileManager.default.contents(atPath: path), var text = String(data: data, encoding: .utf8)
         else {
-            throw StartupError("OPS_AGENT_TOKEN_FILE \(path): cannot read as UTF-8")
+            throw StartupError("\(variable) \(path): cannot read as UTF-8")
         }
         while text.hasSuffix("\n") || text.hasSuffix("\r") { text.removeLast() }
         return text

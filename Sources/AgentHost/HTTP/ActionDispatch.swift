@@ -73,7 +73,7 @@ struct ActionDispatch: Sendable {
         }
 
         guard ActionID.isValid(rawID), let action = state.provider.runnableAction(id: rawID) else {
-            return refuse(.notFound("unknown action"))
+            return refuse(.unknownAction())
         }
         record.bundleID = action.bundle.id
         record.bundleSHA256 = action.bundle.sha256

@@ -66,28 +66,27 @@ struct EnvelopeMiddleware: RouterMiddleware {
             response = try await next(request, context)
         } catch let error as AgentHTTPError {
             refusal = error
-            response = JSONResponse.make(
-                error.status,
-                AgentAPI.ErrorBody(message: error.message),
-                headers: error.headers
-            )
+            response = JSONResponse.problem(error.problem, error.status, error.message, headers: error.headers)
         } catch is NIOTooManyBytesError {
             let error = AgentHTTPError(.contentTooLarge, "request body too large", outcome: "too_large")
             refusal = error
-            response = JSONResponse.make(error.status, AgentAPI.ErrorBody(message: error.message))
+            response = JSONResponse.problem(error.problem, error.status, error.message)
         } catch let error as HTTPError {
             let outcome = error.status == .notFound ? "not_found" : "bad_request"
             let message = error.status == .notFound ? "no such route" : (error.body ?? error.status.reasonPhrase)
-            refusal = AgentHTTPError(error.status, message, outcome: outcome)
-            response = JSONResponse.make(error.status, AgentAPI.ErrorBody(message: message), headers: error.headers)
+            let refused = AgentHTTPError(error.status, message, outcome: outcome)
+            refusal = refused
+            response = JSONResponse.problem(refused.problem, error.status, message, headers: error.headers)
         } catch let error as any HTTPResponseError {
-            refusal = AgentHTTPError(error.status, error.status.reasonPhrase, outcome: "bad_request")
-            response = JSONResponse.make(error.status, AgentAPI.ErrorBody(message: error.status.reasonPhrase))
+            let refused = AgentHTTPError(error.status, error.status.reasonPhrase, outcome: "bad_request")
+            refusal = refused
+            response = JSONResponse.problem(refused.problem, error.status, refused.message)
         } catch {
             context.logger.error("request failed", metadata: ["error.type": "\(type(of: error))"])
-            response = JSONResponse.make(
+            response = JSONResponse.problem(
+                .internalError,
                 .serviceUnavailable,
-                AgentAPI.ErrorBody(message: "the agent could not complete the request")
+                "the agent could not complete the request"
             )
         }
         if let action = AgentRoutes.namedAction(request.uri.path), response.headers[AgentRoutes.auditHeader] == nil {
@@ -100,7 +99,7 @@ struct EnvelopeMiddleware: RouterMiddleware {
                 response.headers[AgentRoutes.auditHeader] = record.auditID
             } catch {
                 context.logger.critical("audit log write failed", metadata: ["audit.path": "\(state.auditLog.path)"])
-                response = JSONResponse.make(.serviceUnavailable, AgentAPI.ErrorBody(message: "audit log unavailable"))
+                response = JSONResponse.problem(.auditUnavailable, .serviceUnavailable, "audit log unavailable")
             }
         }
         response.headers[AgentRoutes.requestIDHeader] = context.id
@@ -185,15 +184,18 @@ struct RateLimitMiddleware: GuardMiddleware {
     }
 }
 
-/// `Authorization: Bearer <token>` on every route but `/healthz`, compared in constant time.
+/// `Authorization: Bearer <token>` on every route but `/healthz`, compared in constant time. The metrics
+/// token (when configured) passes for `GET /metrics` only; anywhere else it is refused like a wrong token.
 struct BearerAuthMiddleware: GuardMiddleware {
     let state: AgentState
 
     func check(_ request: Request, context: Context, next: Next) async throws -> Response {
         let values = request.headers[values: .authorization]
-        guard values.count == 1, state.tokenMatches(header: values[0]) else {
-            throw AgentHTTPError.unauthorized()
+        guard values.count == 1 else { throw AgentHTTPError.unauthorized() }
+        if state.tokenMatches(header: values[0]) { return try await next(request, context) }
+        if request.method == .get, request.uri.path == "/metrics", state.metricsTokenMatches(header: values[0]) {
+            return try await next(request, context)
         }
-        return try await next(request, context)
+        throw AgentHTTPError.unauthorized()
     }
 }

@@ -15,7 +15,11 @@ struct AgentRoutesHandlers: Sendable {
             JSONResponse.make(.ok, Health(status: "ok", version: AgentHost.version))
         }
         router.get("/metrics") { _, _ in
-            Response(
+            state.metrics.refresh(
+                catalog: state.provider.catalog(),
+                auditWriteFailures: state.auditLog.writeFailureCount
+            )
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(bytes: state.metrics.registry.emitToBuffer()))
@@ -85,9 +89,11 @@ struct AgentRoutesHandlers: Sendable {
         case .refused(let error, _):
             // Echoed text is cleaned of control and bidi characters; a not-run answer says so.
             let notRun = error.outcome == AgentAPI.ErrorBody.notRun
-            response = JSONResponse.make(
+            response = JSONResponse.problem(
+                error.problem,
                 error.status,
-                AgentAPI.ErrorBody(message: AuditText.clean(error.message), outcome: notRun ? error.outcome : nil),
+                AuditText.clean(error.message),
+                outcome: notRun ? error.outcome : nil,
                 headers: error.headers
             )
         }

@@ -36,13 +36,7 @@ public enum AlertFormatter {
         if let incident = event.incident {
             fields.append(.init("Incident", "#\(incident.id)", inline: true))
         }
-        let tm = result.timings
-        fields.append(
-            .init(
-                "Latency",
-                "dns \(ms(tm.dnsMs)) · connect \(ms(tm.connectMs)) · tls \(ms(tm.tlsMs)) · first byte \(ms(tm.firstByteMs)) · total \(ms(tm.totalMs))"
-            )
-        )
+        fields.append(.init("Latency", latency(result.timings)))
         if !result.reasons.isEmpty {
             fields.append(.init("Why", result.reasons.joined(separator: "\n")))
         }
@@ -66,6 +60,21 @@ public enum AlertFormatter {
             footer: "zumik-monitor"
         )
         return DiscordMessage(embeds: [embed])
+    }
+
+    /// A reminder that a paged incident is still unresolved: a post of its own, mentioning nobody.
+    public static func reminder(for incident: Incident, at now: Date) -> DiscordMessage {
+        let paged = incident.pagedAt.map { " paged \(formatDuration(now.timeIntervalSince($0))) ago," } ?? ""
+        return DiscordMessage(
+            content: "⏰ Reminder: **\(incident.property)** is still \(incident.health.rawValue) — incident "
+                + "#\(incident.id),\(paged) open for \(formatDuration(now.timeIntervalSince(incident.openedAt))).",
+            allowedMentions: .none
+        )
+    }
+
+    /// The phase timings of a probe, as the alerts show them.
+    public static func latency(_ tm: PhaseTimings) -> String {
+        "dns \(ms(tm.dnsMs)) · connect \(ms(tm.connectMs)) · tls \(ms(tm.tlsMs)) · first byte \(ms(tm.firstByteMs)) · total \(ms(tm.totalMs))"
     }
 
     static func ms(_ value: Double) -> String { "\(Int(value.rounded())) ms" }

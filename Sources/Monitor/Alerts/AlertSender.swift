@@ -125,73 +125,117 @@ public final class AlertSender: Service {
     private func deliver(_ row: OutboxRow, now: () -> Date) async -> Outcome {
         var meta: Logger.Metadata = ["outbox.id": .stringConvertible(row.id), "outbox.kind": "\(row.kind)"]
         if let incident = row.incidentID { meta["incident.id"] = .stringConvertible(incident) }
-        guard let webhookURL else {
-            let text = DiscordMessage.plainText(ofPayload: row.payload) ?? row.payload
-            console("[zumik-monitor alert] \(text)")
-            do {
-                try await store.markDelivered(row.id, at: now())
-                return .delivered
-            } catch {
-                logger.error("cannot mark outbox row delivered", metadata: meta.merging(["error": "\(error)"]) { $1 })
-                return .retryLater
-            }
-        }
-        let result = await post(Array(row.payload.utf8), to: webhookURL)
         do {
-            if let status = result.status, result.error == nil || (200..<300).contains(status) {
-                meta["http.status"] = .stringConvertible(status)
-                if (200..<300).contains(status) {
+            guard let webhookURL else {
+                try await printToConsole(row, now: now)
+                return .delivered
+            }
+            let result: HTTPResult
+            if row.kind == Self.incidentKind {
+                switch try await sendIncidentMessage(row, webhookURL: webhookURL, meta: meta, now: now) {
+                case .sent: return .delivered
+                case .refused(let refusal): result = refusal
+                }
+            } else {
+                result = await send("POST", try await body(of: row), to: webhookURL.value)
+                if let status = result.status, (200..<300).contains(status) {
+                    meta["http.status"] = .stringConvertible(status)
                     try await store.markDelivered(row.id, at: now())
                     pager.delivered()
+                    pager.deliveredAlert(kind: row.kind)
                     logger.debug("alert delivered", metadata: meta)
                     if row.kind == Self.pageKind {
                         logger.notice("page delivered to the on-call human", metadata: meta)
                     }
                     return .delivered
                 }
-                if status == 429 {
-                    let wait = Self.retryAfter(result) ?? 1
-                    try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "429 rate limited")
-                    meta["retry.after_s"] = .stringConvertible(wait)
-                    logger.warning("Discord rate limited the alert; retrying", metadata: meta)
-                    return .retryLater
-                }
-                if (500..<600).contains(status) {
-                    let wait = backoff(attempts: row.attempts)
-                    try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "HTTP \(status)")
-                    meta["retry.after_s"] = .stringConvertible(wait)
-                    logger.warning("Discord answered a server error; retrying", metadata: meta)
-                    return .retryLater
-                }
-                let detail = String(result.bodyText.prefix(300))
-                meta["error"] = "\(detail)"
-                if row.kind == Self.pageKind {
-                    if let outcome = try await deliverMinimal(row, webhookURL: webhookURL, meta: meta, now: now) {
-                        return outcome
-                    }
-                }
-                try await store.markFailed(row.id, at: now(), error: "HTTP \(status): \(detail)")
-                pager.parked(kind: row.kind)
-                if row.kind == Self.pageKind || [401, 403, 404].contains(status) {
-                    pager.broken(Self.brokenAdvice(status: status, detail: detail), at: now())
-                    meta["fix"] = "\(Self.fixHint)"
-                    logger.error("Discord refused the alert; the pager is broken; parked as failed", metadata: meta)
-                } else {
-                    logger.error("Discord refused the alert; parked as failed", metadata: meta)
-                }
-                return .parked
             }
-            let wait = backoff(attempts: row.attempts)
-            let reason = result.error?.description ?? "no response"
-            try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: reason)
-            meta["error"] = "\(reason)"
-            meta["retry.after_s"] = .stringConvertible(wait)
-            logger.warning("alert delivery failed; retrying", metadata: meta)
-            return .retryLater
+            return try await notDelivered(row, result, webhookURL: webhookURL, meta: meta, now: now)
         } catch {
             logger.error("outbox update failed", metadata: meta.merging(["error": "\(error)"]) { $1 })
             return .retryLater
         }
+    }
+
+    /// Without a webhook URL: the alert's words on standard output (an incident message is printed again,
+    /// whole, each time it changes).
+    private func printToConsole(_ row: OutboxRow, now: () -> Date) async throws {
+        if row.kind == Self.incidentKind, let id = row.incidentID {
+            if let message = try await renderIncidentMessage(id, now: now()) {
+                console("[zumik-monitor alert] \(message.plainText)")
+            }
+            _ = try await store.incidentMessageSent(
+                outboxID: row.id,
+                rendered: row.payload,
+                incidentID: id,
+                messageID: nil,
+                at: now()
+            )
+            pager.deliveredAlert(kind: row.kind)
+            return
+        }
+        let payload = String(decoding: try await body(of: row), as: UTF8.self)
+        let text = DiscordMessage.plainText(ofPayload: payload) ?? payload
+        console("[zumik-monitor alert] \(text)")
+        try await store.markDelivered(row.id, at: now())
+        pager.deliveredAlert(kind: row.kind)
+    }
+
+    /// What to do with a row Discord did not accept: retry (429, 5xx, no answer), or park it (other 4xx;
+    /// a refused page is first re-sent in its minimal form).
+    private func notDelivered(
+        _ row: OutboxRow,
+        _ result: HTTPResult,
+        webhookURL: Secret,
+        meta: Logger.Metadata,
+        now: () -> Date
+    ) async throws -> Outcome {
+        var meta = meta
+        if let status = result.status, result.error == nil || (200..<300).contains(status) {
+            meta["http.status"] = .stringConvertible(status)
+            if status == 429 {
+                pager.deliveryFailed(kind: row.kind, reason: "rate_limited")
+                let wait = Self.retryAfter(result) ?? 1
+                try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "429 rate limited")
+                meta["retry.after_s"] = .stringConvertible(wait)
+                logger.warning("Discord rate limited the alert; retrying", metadata: meta)
+                return .retryLater
+            }
+            if (500..<600).contains(status) {
+                pager.deliveryFailed(kind: row.kind, reason: "server_error")
+                let wait = backoff(attempts: row.attempts)
+                try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: "HTTP \(status)")
+                meta["retry.after_s"] = .stringConvertible(wait)
+                logger.warning("Discord answered a server error; retrying", metadata: meta)
+                return .retryLater
+            }
+            pager.deliveryFailed(kind: row.kind, reason: "refused")
+            let detail = String(result.bodyText.prefix(300))
+            meta["error"] = "\(detail)"
+            if row.kind == Self.pageKind {
+                if let outcome = try await deliverMinimal(row, webhookURL: webhookURL, meta: meta, now: now) {
+                    return outcome
+                }
+            }
+            try await store.markFailed(row.id, at: now(), error: "HTTP \(status): \(detail)")
+            pager.parked(kind: row.kind)
+            if row.kind == Self.pageKind || [401, 403, 404].contains(status) {
+                pager.broken(Self.brokenAdvice(status: status, detail: detail), at: now())
+                meta["fix"] = "\(Self.fixHint)"
+                logger.error("Discord refused the alert; the pager is broken; parked as failed", metadata: meta)
+            } else {
+                logger.error("Discord refused the alert; parked as failed", metadata: meta)
+            }
+            return .parked
+        }
+        pager.deliveryFailed(kind: row.kind, reason: "network")
+        let wait = backoff(attempts: row.attempts)
+        let reason = result.error?.description ?? "no response"
+        try await store.scheduleRetry(row.id, at: now().addingTimeInterval(wait), error: reason)
+        meta["error"] = "\(reason)"
+        meta["retry.after_s"] = .stringConvertible(wait)
+        logger.warning("alert delivery failed; retrying", metadata: meta)
+        return .retryLater
     }
 
     /// The outbox kind of a page (`MonitorStorage.pageOnce` queues pages under it).
@@ -217,13 +261,14 @@ public final class AlertSender: Service {
             property: property ?? "a monitored property",
             incidentID: row.incidentID
         )
-        let result = await post(minimal.jsonBody(), to: webhookURL)
+        let result = await send("POST", minimal.jsonBody(), to: webhookURL.value)
         if let status = result.status { meta["minimal.http_status"] = .stringConvertible(status) }
         switch result.status {
         case .some(let status) where (200..<300).contains(status):
             try await store.markDelivered(row.id, at: now())
             pager.deliveredMinimal()
             pager.delivered()
+            pager.deliveredAlert(kind: row.kind)
             logger.warning("Discord refused the page; delivered its minimal form instead", metadata: meta)
             logger.notice("page delivered to the on-call human", metadata: meta)
             return .delivered
@@ -238,11 +283,11 @@ public final class AlertSender: Service {
         }
     }
 
-    private func post(_ body: [UInt8], to webhookURL: Secret) async -> HTTPResult {
+    func send(_ method: String, _ body: [UInt8], to url: String) async -> HTTPResult {
         await transport.send(
             HTTPRequest(
-                method: "POST",
-                url: webhookURL.value,
+                method: method,
+                url: url,
                 headers: [(name: "Content-Type", value: "application/json")],
                 body: body,
                 timeout: .seconds(15),

@@ -11,10 +11,11 @@ import Yams
 ///
 /// Top-level keys: `interval`, `confirmation_delay`, `failure_threshold`, `success_threshold`,
 /// `degraded_threshold_ms`, `cert_warning_days`, `max_in_flight`, `store_path`, `control` (`listen`),
-/// `discord` (`retry_base_ms`, `retry_max_ms`), `hosts` (map name → `url_env`, `token_env`),
+/// `discord` (`retry_base_ms`, `retry_max_ms`, `edit_messages`), `paging` (`reminder_minutes`), `hosts` (map name → `url_env`, `token_env`),
 /// `remediation` (`model`, `base_url`, `settle_seconds`, `max_completion_tokens`, `model_timeout_seconds`,
 /// `max_model_turns`), `properties` (list; keys `name`, `url`, `method`, `expected_status`,
-/// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`).
+/// `body_contains`, `timeout`, `degraded_ms`, `alert_only`, `host`, `service`, `ca_file`, and the check keys
+/// of `CheckSettings.swift`), `maintenance` (`MaintenanceSettings.swift`).
 /// Durations are `500ms`, `10s`, `5m`, `1h` or a number of seconds.
 public enum ConfigLoader {
     /// Loads and validates `path` with secrets from `environment`.
@@ -29,10 +30,7 @@ public enum ConfigLoader {
             throw ConfigErrors([ConfigError(file: file, path: "", problem: "not UTF-8 text")])
         }
         var config = try parse(yaml: text, file: file, environment: environment)
-        if !config.storePath.hasPrefix("/") {
-            let dir = ((path as NSString).deletingLastPathComponent as NSString)
-            config.storePath = dir.appendingPathComponent(config.storePath)
-        }
+        config.storePath = try resolveStorePath(config.storePath, configPath: path, environment: environment)
         return config
     }
 
@@ -69,7 +67,7 @@ private func isValidName(_ s: String) -> Bool {
 }
 
 /// `^[A-Z_][A-Z0-9_]{0,127}$`
-private func isValidEnvName(_ s: String) -> Bool {
+func isValidEnvName(_ s: String) -> Bool {
     guard let first = s.unicodeScalars.first, s.unicodeScalars.count <= 128 else { return false }
     return (("A"..."Z").contains(first) || first == "_")
         && s.unicodeScalars.allSatisfy { ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" }
@@ -119,6 +117,7 @@ extension ConfigReader {
 
     mutating func read(root: Node?, environment: [String: String]) -> MonitorConfig {
         var config = MonitorConfig()
+        self.environment = environment
         guard let root else {
             fail("", "the file is empty; at least `properties` is required")
             return config
@@ -126,16 +125,12 @@ extension ConfigReader {
         let topKeys: Set<String> = [
             "interval", "confirmation_delay", "failure_threshold", "success_threshold", "degraded_threshold_ms",
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
-            "properties",
+            "properties", "paging", "maintenance", "history", "status_page",
         ]
         guard let top = mapping(root, at: "", allowed: topKeys.union(Self.storeKeys)) else { return config }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
-        if let node = top["confirmation_delay"] {
-            if case .scalar(let s) = node, ["false", "off", "no"].contains(s.string.lowercased()) {
-                config.confirmationDelay = nil
-            } else if let v = duration(node, at: "confirmation_delay", allowZero: true) {
-                config.confirmationDelay = v == .zero ? nil : v
-            }
+        if let v = confirmationDelay(top["confirmation_delay"], at: "confirmation_delay") {
+            config.confirmationDelay = v == .zero ? nil : v
         }
         if let v = int(top["failure_threshold"], at: "failure_threshold", range: 2...100) {
             config.failureThreshold = v
@@ -164,7 +159,7 @@ extension ConfigReader {
             }
         }
         if let node = top["discord"],
-            let discord = mapping(node, at: "discord", allowed: ["retry_base_ms", "retry_max_ms"])
+            let discord = mapping(node, at: "discord", allowed: ["retry_base_ms", "retry_max_ms", "edit_messages"])
         {
             if let v = int(discord["retry_base_ms"], at: "discord.retry_base_ms", range: 1...3_600_000) {
                 config.retryBase = .milliseconds(v)
@@ -174,10 +169,17 @@ extension ConfigReader {
             }
         }
         if let node = top["remediation"] { config.remediation = readRemediation(node) }
+        config.onCall = readOnCall(top)
         config.store = readStore(top, environment: environment)
         config.secrets = readSecrets(environment)
+        config.secrets.metricsToken = readMetricsToken(environment, controlToken: config.secrets.controlToken)
         config.hosts = readHosts(top["hosts"], environment: environment)
         config.properties = readProperties(top["properties"], config: config)
+        config.maintenance = readMaintenance(top["maintenance"], properties: Set(config.properties.map(\.name)))
+        if let node = top["history"] { config.history = readHistory(node) }
+        if let node = top["status_page"] {
+            config.statusPage = readStatusPage(node, names: config.properties.map(\.name))
+        }
         return config
     }
 
@@ -305,10 +307,10 @@ extension ConfigReader {
             return []
         }
         if sequence.isEmpty { fail("properties", "must list at least one property") }
-        let keys: Set<String> = [
+        let keys = Self.checkKeys.union([
             "name", "url", "method", "expected_status", "body_contains", "timeout", "degraded_ms", "alert_only",
             "host", "service", "ca_file", "quorum",
-        ]
+        ])
         var out: [PropertyConfig] = []
         var seen: [String: Int] = [:]
         for (index, item) in sequence.enumerated() {
@@ -328,7 +330,10 @@ extension ConfigReader {
             } else if entry["name"] == nil {
                 fail("\(path).name", "required")
             }
-            if let url = string(entry["url"], at: "\(path).url") {
+            let type = checkType(entry, at: path)
+            if type != "http" {
+                // tcp and dns checks have no url (readCheckSettings reports one given).
+            } else if let url = string(entry["url"], at: "\(path).url") {
                 if let parsed = URLComponents(string: url), ["http", "https"].contains(parsed.scheme?.lowercased()),
                     let host = parsed.host, !host.isEmpty, parsed.user == nil, parsed.password == nil
                 {
@@ -336,7 +341,7 @@ extension ConfigReader {
                 } else {
                     fail(
                         "\(path).url",
-                        "not an http(s) URL with a host (and no credentials): \"\(Self.withoutCredentials(url))\""
+                        "not an http(s) URL with a host (and no credentials; use basic_auth or bearer_token_env): \"\(Self.withoutCredentials(url))\""
                     )
                 }
             } else if entry["url"] == nil {
@@ -400,6 +405,7 @@ extension ConfigReader {
                 }
             }
             property.quorum = int(entry["quorum"], at: "\(path).quorum", range: 1...100)
+            readCheckSettings(entry, type: type, at: path, into: &property)
             if !property.alertOnly, property.host != nil, property.service == nil {
                 fail("\(path).service", "required when a property has a host and is not alert_only")
             }

@@ -6,6 +6,8 @@ import Yams
 struct ConfigReader {
     let file: String
     var errors: [ConfigError] = []
+    /// Where `*_env` keys find their values.
+    var environment: [String: String] = [:]
 
     init(file: String) { self.file = file }
 

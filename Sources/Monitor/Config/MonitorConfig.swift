@@ -18,11 +18,13 @@ public struct MonitorConfig: Sendable {
     /// Default latency (ms, total time) above which an answer is degraded (`degraded_threshold_ms`,
     /// default 2000); a property's `degraded_ms` overrides it.
     public var degradedThresholdMs: Int
-    /// A certificate expiring within this many days is degraded (`cert_warning_days`, default 14).
+    /// A certificate expiring within this many days is `expiring` and warned about daily (`cert_warning_days`,
+    /// default 14); a property's own `cert_warning_days` overrides it.
     public var certWarningDays: Int
     /// Cap on transfers in flight (`max_in_flight`, default 64).
     public var maxInFlight: Int
-    /// SQLite state store (`store_path`, default `zumik-monitor.sqlite`, relative to the config file).
+    /// SQLite state store (`store_path`, default `zumik-monitor.sqlite`, relative to the config file;
+    /// `ZUMIK_STORE_PATH` in the environment wins).
     public var storePath: String
     /// Control API listen address (`control.listen`, default `127.0.0.1:9464`).
     public var controlHost: String
@@ -32,10 +34,17 @@ public struct MonitorConfig: Sendable {
     public var retryMax: Duration
     /// The `remediation:` settings (model, settle time, caps).
     public var remediation: RemediationSettings
+    /// How incidents reach the on-call channel (`discord.edit_messages`, `paging.reminder_minutes`).
+    public var onCall = OnCallSettings()
     public var properties: [PropertyConfig]
     /// Ops-agent hosts by name; `default` always exists when `OPS_AGENT_URL` is set.
     public var hosts: [String: HostConfig]
     public var secrets: Secrets
+    /// Scheduled maintenance windows (`maintenance:`, `MaintenanceSettings.swift`).
+    public var maintenance: [MaintenanceWindow] = []
+    /// The `history:` and `status_page:` settings (HistorySettings.swift).
+    public var history = HistorySettings()
+    public var statusPage = StatusPageSettings()
     /// The store backend (`store`, `ZUMIK_DATABASE_URL`) and this instance's `location`.
     public var store = StoreSettings()
 
@@ -92,6 +101,8 @@ public struct PropertyConfig: Sendable, Hashable {
     public var service: String?
     /// Live locations that must agree before the property's state changes (`quorum`; nil: a majority).
     public var quorum: Int? = nil
+    /// Its own interval and debounce thresholds (`CheckSettings.swift`).
+    public var schedule = PropertySchedule()
 
     public init(
         name: String,
@@ -119,6 +130,13 @@ public struct PropertyConfig: Sendable, Hashable {
         self.alertOnly = alertOnly
         self.host = host
         self.service = service
+    }
+
+    /// Properties that share an incident: a remediable property's host and service (`HOST/SERVICE`); nil
+    /// for alert-only properties and those without both, which always have incidents of their own.
+    public var incidentGroup: String? {
+        guard !alertOnly, let host, let service else { return nil }
+        return "\(host)/\(service)"
     }
 
     public subscript<Value>(dynamicMember keyPath: WritableKeyPath<ProbeTarget, Value>) -> Value {
@@ -157,6 +175,8 @@ public struct Secrets: Sendable {
     public var openAIKey: Secret?
     /// `MAX_REMEDIATION_ROUNDS` (default 3).
     public var maxRemediationRounds: Int
+    /// `METRICS_TOKEN`: a read-only bearer token good for `GET /metrics` and nothing else.
+    public var metricsToken: Secret? = nil
 
     public init(
         discordWebhookURL: Secret? = nil,

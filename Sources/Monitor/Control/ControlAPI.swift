@@ -16,22 +16,30 @@ public import Prometheus
 ///   and wake the sender; answers `{"requeued": [N, …]}`;
 /// - `GET /metrics`: Prometheus text.
 ///
-/// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time).
+/// Every refusal is an RFC 9457 problem document (``ControlProblem``: `application/problem+json`, a `type` per
+/// kind: `bad-token`, `unknown-property`, `not-found`, `method-not-allowed`, `bad-request`, `internal-error`),
+/// keeping the `{"error":{"message":…}}` member. `openapi/monitor.yaml` describes the API.
+///
+/// Every route but `/healthz` needs `Authorization: Bearer <CONTROL_TOKEN>` (compared in constant time);
+/// `/metrics` also takes `METRICS_TOKEN`, a read-only credential refused everywhere else.
 /// Without `CONTROL_TOKEN` the API is unauthenticated and therefore may only listen on a loopback address
 /// (`ControlAPI.checkListenAddress` refuses anything else at startup).
 public enum ControlAPI {
     public static func router(
         monitor: MonitorService,
         token: Secret?,
-        registry: PrometheusCollectorRegistry
+        registry: PrometheusCollectorRegistry,
+        refresh: @escaping @Sendable () -> Void = {}
     ) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in
             let pager = monitor.pager.report
             let health = Health_(status: pager.isBroken ? "pager_broken" : "ok", pager: pager)
             return EditedResponse(status: pager.isBroken ? .serviceUnavailable : .ok, response: health)
         }
         let guarded = router.group().add(middleware: BearerAuth(token: token))
+        StatusRoutes.add(to: router, guarded: guarded, monitor: monitor)
         guarded.get("/v1/status") { _, _ in
             try await monitor.status()
         }
@@ -41,7 +49,7 @@ public enum ControlAPI {
         guarded.post("/v1/properties/:name/silence") { request, context in
             let name = try context.parameters.require("name")
             guard monitor.config.property(named: name) != nil else {
-                throw HTTPError(.notFound, message: "unknown property \"\(name)\"")
+                throw ControlProblem(.unknownProperty, .notFound, "unknown property \"\(name)\"")
             }
             let body: SilenceRequest
             do {
@@ -59,7 +67,7 @@ public enum ControlAPI {
         guarded.delete("/v1/properties/:name/silence") { _, context in
             let name = try context.parameters.require("name")
             guard monitor.config.property(named: name) != nil else {
-                throw HTTPError(.notFound, message: "unknown property \"\(name)\"")
+                throw ControlProblem(.unknownProperty, .notFound, "unknown property \"\(name)\"")
             }
             await monitor.unsilence(name)
             return SilenceReply(name: name, silencedUntil: nil)
@@ -77,8 +85,13 @@ public enum ControlAPI {
             monitor.outbox.wake()
             return RetryReply(requeued: requeued)
         }
-        guarded.get("/metrics") { _, _ in
-            Response(
+        // CONTROL_TOKEN or the read-only METRICS_TOKEN, which opens nothing else.
+        let scrape = router.group().add(
+            middleware: BearerAuth(token: token, alsoAccepted: monitor.config.secrets.metricsToken)
+        )
+        scrape.get("/metrics") { _, _ in
+            refresh()
+            return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
@@ -132,10 +145,11 @@ public enum ControlAPI {
 
 extension StatusReport: ResponseEncodable {}
 
-/// `Authorization: Bearer <token>`, compared in constant time. A nil token lets everything through (the API is
-/// then bound to loopback only).
+/// `Authorization: Bearer <token>` (or `alsoAccepted`), compared in constant time. A nil token lets everything
+/// through (the API is then bound to loopback only).
 struct BearerAuth<Context: RequestContext>: RouterMiddleware {
     let token: Secret?
+    var alsoAccepted: Secret? = nil
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
         -> Response
@@ -143,8 +157,10 @@ struct BearerAuth<Context: RequestContext>: RouterMiddleware {
         guard let token else { return try await next(request, context) }
         let header = request.headers[.authorization] ?? ""
         let prefix = "Bearer "
+        let presented = Array(header.utf8.dropFirst(prefix.utf8.count))
+        let accepted = [token] + (alsoAccepted.map { [$0] } ?? [])
         guard header.hasPrefix(prefix),
-            ConstantTime.equal(Array(header.utf8.dropFirst(prefix.utf8.count)), Array(token.value.utf8))
+            accepted.contains(where: { ConstantTime.equal(presented, Array($0.value.utf8)) })
         else {
             throw HTTPError(
                 .unauthorized,

@@ -17,6 +17,8 @@ public struct MonitorRuntime: Sendable {
     public let outbox: AlertOutbox
     public let sender: AlertSender
     public let monitor: MonitorService
+    /// Rolls the probe history up and prunes it (nil: the store keeps no history).
+    public let rollUp: HistoryRollUpService?
     public let registry: PrometheusCollectorRegistry
     public let logger: Logger
 
@@ -54,8 +56,9 @@ public struct MonitorRuntime: Sendable {
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
         registry = PrometheusCollectorRegistry()
-        let metricsFactory = PrometheusMetricsFactory(registry: registry)
-        let pager = PagerHealth(factory: metricsFactory)
+        let metrics = MonitorMetrics(registry: registry)
+        metrics.buildInfo(version: MonitorRuntime.version)
+        let pager = PagerHealth(registry: registry)
         outbox = AlertOutbox(store: store, signal: signal)
         sender = AlertSender(
             store: store,
@@ -68,6 +71,8 @@ public struct MonitorRuntime: Sendable {
             console: console,
             pager: pager
         )
+        // PostgreSQL: not restored here (its reads need the pool running; see the report of issue-13-port).
+        if let sqlite = store as? MonitorStore { sender.restorePagerHealth(from: try sqlite.allOutbox()) }
         let responder = try makeResponder(
             ResponderEnvironment(config: config, store: store, outbox: outbox, transport: engine, logger: logger)
         )
@@ -77,10 +82,19 @@ public struct MonitorRuntime: Sendable {
             transport: engine,
             outbox: outbox,
             responder: responder,
-            metrics: MonitorMetrics(factory: metricsFactory),
+            metrics: metrics,
             pager: pager,
-            logger: logger
+            logger: logger,
+            history: store as? any HistoryStorage
         )
+        rollUp = (store as? any HistoryStorage).map {
+            HistoryRollUpService(
+                history: $0,
+                settings: config.history,
+                spanCap: HistorySpan.cap(interval: config.interval),
+                logger: logger
+            )
+        }
     }
 
     /// The control API application (a `Service`).
@@ -89,7 +103,12 @@ public struct MonitorRuntime: Sendable {
     {
         let config = monitor.config
         return Application(
-            router: ControlAPI.router(monitor: monitor, token: config.secrets.controlToken, registry: registry),
+            router: ControlAPI.router(
+                monitor: monitor,
+                token: config.secrets.controlToken,
+                registry: registry,
+                refresh: refreshMetrics
+            ),
             configuration: .init(
                 address: .hostname(config.controlHost, port: config.controlPort),
                 serverName: "zumik-monitor"
@@ -97,6 +116,15 @@ public struct MonitorRuntime: Sendable {
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) },
             logger: logger
         )
+    }
+
+    /// The monitor's version (`zumik-monitor --version`, `zumik_monitor_build_info`).
+    public static let version = "0.1.0"
+
+    /// Sets the gauges read from the store (the outbox's backlog) just before a scrape.
+    @Sendable func refreshMetrics() {
+        guard let backlog = try? (storage as? MonitorStore)?.outboxBacklog() else { return }
+        monitor.metrics.outbox(backlog, now: Date())
     }
 
     /// Runs sender, monitor loop and control API until SIGTERM/SIGINT (shutdown in reverse order).
@@ -107,7 +135,10 @@ public struct MonitorRuntime: Sendable {
                     + [
                         .init(service: sender),
                         .init(service: monitor),
-                        .init(service: controlApplication(onServerRunning: onServerRunning)),
+                    ]
+                    + (rollUp.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
+                    + [
+                        .init(service: controlApplication(onServerRunning: onServerRunning))
                     ],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger

@@ -39,6 +39,8 @@ public struct IncidentContext: Sendable {
     public var alertUserID: String?
     public var maxRemediationRounds: Int
     public var transport: any HTTPTransport
+    /// Where remediation counts its rounds, actions and pages.
+    public var metrics: MonitorMetrics
 
     public init(
         incidentID: IncidentID,
@@ -52,7 +54,8 @@ public struct IncidentContext: Sendable {
         store: any MonitorStorage,
         alertUserID: String?,
         maxRemediationRounds: Int,
-        transport: any HTTPTransport
+        transport: any HTTPTransport,
+        metrics: MonitorMetrics = MonitorMetrics()
     ) {
         self.incidentID = incidentID
         self.property = property
@@ -66,6 +69,7 @@ public struct IncidentContext: Sendable {
         self.alertUserID = alertUserID
         self.maxRemediationRounds = maxRemediationRounds
         self.transport = transport
+        self.metrics = metrics
     }
 }
 

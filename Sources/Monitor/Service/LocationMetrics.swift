@@ -1,5 +1,4 @@
-import CoreMetrics
-import Probing
+import Prometheus
 
 /// The locations' metrics (issue 13):
 ///
@@ -8,13 +7,20 @@ import Probing
 /// - `zumik_monitor_live_locations{property}`: the live locations the last result of the property counted.
 extension MonitorMetrics {
     func quorum(_ property: String, _ decision: QuorumDecision, advisory: LocationAdvisory?) {
-        Gauge(label: "zumik_monitor_live_locations", dimensions: [("property", property)], factory: factory)
-            .record(decision.live.count)
+        registry.makeGauge(
+            descriptor: MonitorMetrics.metric(
+                "zumik_monitor_live_locations",
+                "Live locations (recent heartbeat) counted by the property's last recorded result."
+            ),
+            labels: [("property", property)]
+        ).set(to: Double(decision.live.count))
         guard let advisory else { return }
-        Gauge(
-            label: "zumik_monitor_location_below_quorum",
-            dimensions: [("property", property), ("location", advisory.location)],
-            factory: factory
-        ).record(advisory.kind == .failingAlone ? 1 : 0)
+        registry.makeGauge(
+            descriptor: MonitorMetrics.metric(
+                "zumik_monitor_location_below_quorum",
+                "1 while the location sees the property failing and the quorum does not (an advisory is out)."
+            ),
+            labels: [("property", property), ("location", advisory.location)]
+        ).set(to: advisory.kind == .failingAlone ? 1 : 0)
     }
 }

@@ -9,7 +9,10 @@ import Synchronization
 /// writes alerts to the outbox in the same transaction), wakes the sender, ends expired silences and hands
 /// confirmed-down incidents of remediable properties to the `IncidentResponder` (see `IncidentResponder.swift`).
 public final class MonitorService: Service {
-    public let config: MonitorConfig
+    /// The running configuration: swapped whole by `reload` (SIGHUP), with its generation (1 at start).
+    let live: Mutex<(config: MonitorConfig, generation: Int)>
+    public var config: MonitorConfig { live.withLock { $0.config } }
+    public var configGeneration: Int { live.withLock { $0.generation } }
     public let store: any MonitorStorage
     public let outbox: AlertOutbox
     let prober: Prober
@@ -21,9 +24,10 @@ public final class MonitorService: Service {
     let logger: Logger
     let now: @Sendable () -> Date
     let clock: any Clock<Duration>
-    let policy: Debounce.Policy
+    /// Where every probe result is kept for the status history (nil: none kept).
+    let history: (any HistoryStorage)?
 
-    private struct Schedule {
+    struct Schedule {
         var nextDue: [String: Date] = [:]
         /// Properties whose probe is running: not started again until it is recorded.
         var probing: Set<String> = []
@@ -32,10 +36,12 @@ public final class MonitorService: Service {
         var nextTakeover: Date = .distantPast
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
+        /// Properties silenced by an open maintenance window: the window's name and end.
+        var maintenance: [String: StatusReport.Maintenance] = [:]
     }
 
-    private let schedule = Mutex(Schedule())
-    private let wake = WakeSignal()
+    let schedule = Mutex(Schedule())
+    let wake = WakeSignal()
     private let responses: AsyncStream<IncidentContext>
     private let responseQueue: AsyncStream<IncidentContext>.Continuation
 
@@ -49,10 +55,12 @@ public final class MonitorService: Service {
         pager: PagerHealth = PagerHealth(),
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
-        clock: any Clock<Duration> = ContinuousClock()
+        clock: any Clock<Duration> = ContinuousClock(),
+        history: (any HistoryStorage)? = nil
     ) {
+        self.history = history
         self.clock = clock
-        self.config = config
+        self.live = Mutex((Self.resolved(config), 1))
         self.store = store
         self.transport = transport
         self.outbox = outbox
@@ -61,18 +69,16 @@ public final class MonitorService: Service {
         self.pager = pager
         self.logger = logger
         self.now = now
-        self.prober = Prober(transport: transport, certWarningDays: config.certWarningDays)
-        self.policy = Debounce.Policy(
-            failureThreshold: config.failureThreshold,
-            successThreshold: config.successThreshold,
-            confirmationDelay: config.confirmationDelay
-        )
+        self.prober = Prober(transport: transport)
         (responses, responseQueue) = AsyncStream.makeStream(of: IncidentContext.self)
     }
 
     public func run() async throws {
         if let open = try? await store.openIncidentCount() { metrics.openIncidents(open) }
         if let states = try? await store.allStates() {
+            for state in states where config.property(named: state.name) != nil {
+                metrics.state(state.name, state.health)
+            }
             schedule.withLock { s in
                 for state in states { if let until = state.silencedUntil { s.silences[state.name] = until } }
             }
@@ -97,8 +103,11 @@ public final class MonitorService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let start = now()
+                await openMaintenanceWindows(now: start)
+                metrics.cycle(at: start)
                 await endExpiredSilences(now: start)
                 await takeOverExpiredRemediations(now: start)
+                await remindDue()
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
                         let result = await self.prober.probe(property.target, now: self.now)
@@ -120,14 +129,15 @@ public final class MonitorService: Service {
     /// Properties due at `now` and not being probed; each is marked in flight and gets its next regular due
     /// time (a confirmation may pull it earlier).
     private func duePropertiesAndReschedule(now: Date) -> [PropertyConfig] {
-        schedule.withLock { s in
+        let config = self.config
+        return schedule.withLock { s in
             var due: [PropertyConfig] = []
             for property in config.properties where !s.probing.contains(property.name) {
                 let next = s.nextDue[property.name] ?? now
                 if next <= now {
                     due.append(property)
                     s.probing.insert(property.name)
-                    s.nextDue[property.name] = now.addingTimeInterval(config.interval.timeInterval)
+                    s.nextDue[property.name] = now.addingTimeInterval(config.interval(for: property).timeInterval)
                 }
             }
             return due
@@ -140,9 +150,17 @@ public final class MonitorService: Service {
         await probeAndRecord(config.properties)
     }
 
+    /// Probes `name` again (remediation's re-probe), with the other properties of its incident group (same
+    /// host and service) that are not healthy, so that the shared incident closes as soon as all recovered.
     public func reprobe(property name: String) async -> ProbeResult? {
         guard let property = config.property(named: name) else { return nil }
-        return await probeAndRecord([property]).first
+        var peers: [PropertyConfig] = []
+        if let group = property.incidentGroup {
+            for peer in config.properties where peer.name != name && peer.incidentGroup == group {
+                if let state = try? await store.state(of: peer.name), state.health != .healthy { peers.append(peer) }
+            }
+        }
+        return await probeAndRecord([property] + peers).first
     }
 
     private func probeAndRecord(_ properties: [PropertyConfig]) async -> [ProbeResult] {
@@ -161,6 +179,15 @@ public final class MonitorService: Service {
         ]
         if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
         logger.debug("probe", metadata: meta)
+        do {
+            try await history?.appendSample(HistorySample(result))
+        } catch {
+            // Only the history misses this probe; the state, incidents and alerts are recorded below.
+            logger.error(
+                "cannot keep probe result in the history",
+                metadata: meta.merging(["error": "\(error)"]) { $1 }
+            )
+        }
         let recorded: RecordOutcome
         do {
             recorded = try await store.record(
@@ -170,9 +197,10 @@ public final class MonitorService: Service {
                     liveWindow: 3 * config.interval.timeInterval,
                     quorum: property.quorum
                 ),
-                policy: policy,
+                policy: policy(for: property),
+                incidentGroup: property.incidentGroup,
                 now: result.at,
-                message: AlertFormatter.message(for:)
+                message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
             )
         } catch {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
@@ -180,6 +208,8 @@ public final class MonitorService: Service {
             logger.error("cannot record probe result", metadata: meta)
             return
         }
+        await noteCertificate(result, silenced: recorded.silenced)
+        metrics.state(property.name, recorded.state.health)
         if let confirmAt = recorded.confirmAt {
             schedule.withLock { s in
                 if (s.nextDue[property.name] ?? .distantFuture) > confirmAt { s.nextDue[property.name] = confirmAt }
@@ -210,7 +240,10 @@ public final class MonitorService: Service {
         meta["silenced"] = .stringConvertible(recorded.silenced)
         logger.notice("state transition", metadata: meta)
         if recorded.outboxID != nil { outbox.signal.signal() }
-        if transition.to == .down, !recorded.silenced, let incident = recorded.incident, incident.closedAt == nil {
+        // A property that joined its host and service's open incident shares that incident's remediation.
+        if transition.to == .down, !recorded.silenced, !recorded.joinedOpenIncident, let incident = recorded.incident,
+            incident.closedAt == nil
+        {
             enqueueResponse(
                 property: property,
                 incidentID: incident.id,
@@ -219,6 +252,55 @@ public final class MonitorService: Service {
                 resumed: false
             )
         }
+    }
+
+    /// The certificate-expiry warning, its own state: queued when the certificate is within the property's
+    /// window and was not warned about in the last day (held while silenced), and an all-clear once it is
+    /// renewed. Needs a store with `CertificateWarningStorage`.
+    private func noteCertificate(_ result: ProbeResult, silenced: Bool) async {
+        guard let certificates = store as? any CertificateWarningStorage, let certificate = result.certificate else {
+            return
+        }
+        var meta: Logger.Metadata = [
+            "probe.property": "\(result.property)", "certificate.days_left": .stringConvertible(certificate.daysLeft),
+            "certificate.not_after": "\(certificate.notAfter)",
+        ]
+        do {
+            let queued: Int64?
+            if certificate.state == .expiring {
+                guard !silenced else { return }
+                queued = try await certificates.warnCertificate(
+                    property: result.property,
+                    notAfter: certificate.notAfter,
+                    now: result.at,
+                    every: 86_400,
+                    message: AlertFormatter.certificateExpiring(result, certificate, at: result.at)
+                )
+                if queued != nil { logger.notice("certificate expiring; warning queued", metadata: meta) }
+            } else {
+                queued = try await certificates.clearCertificateWarning(
+                    property: result.property,
+                    now: result.at,
+                    message: AlertFormatter.certificateRenewed(result, certificate, at: result.at)
+                )
+                if queued != nil { logger.notice("certificate renewed", metadata: meta) }
+            }
+            if queued != nil { outbox.signal.signal() }
+        } catch {
+            meta["error"] = "\(error)"
+            logger.error("cannot record the certificate warning", metadata: meta)
+        }
+    }
+
+    /// The debounce thresholds of `property`: its own where it sets them, else the global ones.
+    func policy(for property: PropertyConfig) -> Debounce.Policy {
+        let own = property.schedule
+        let config = self.config
+        return Debounce.Policy(
+            failureThreshold: own.failureThreshold ?? config.failureThreshold,
+            successThreshold: own.successThreshold ?? config.successThreshold,
+            confirmationDelay: own.confirmationDelay.map { $0 == .zero ? nil : $0 } ?? config.confirmationDelay
+        )
     }
 
     private func enqueueResponse(
@@ -241,7 +323,8 @@ public final class MonitorService: Service {
             store: store,
             alertUserID: config.secrets.discordAlertUserID,
             maxRemediationRounds: config.secrets.maxRemediationRounds,
-            transport: transport
+            transport: transport,
+            metrics: metrics
         )
         context.leaseDuration = config.store.remediationLease.timeInterval
         responseQueue.yield(context)
@@ -318,7 +401,10 @@ public final class MonitorService: Service {
     private func endSilence(_ name: String, now: Date, force: Bool) async {
         do {
             let ended = try await store.endSilence(name, now: now, force: force, message: AlertFormatter.message(for:))
-            _ = schedule.withLock { $0.silences.removeValue(forKey: name) }
+            schedule.withLock { s in
+                s.silences.removeValue(forKey: name)
+                s.maintenance.removeValue(forKey: name)
+            }
             logger.info("silence ended", metadata: ["probe.property": "\(name)"])
             guard let ended else { return }
             if ended.outboxID != nil { outbox.signal.signal() }
@@ -335,6 +421,62 @@ public final class MonitorService: Service {
             }
         } catch {
             logger.error("cannot end silence", metadata: ["probe.property": "\(name)", "error": "\(error)"])
+        }
+    }
+
+    /// Silences each property an open maintenance window covers until the window closes (unless it is silenced
+    /// that long already); the silence's end announces a state that changed meanwhile.
+    private func openMaintenanceWindows(now: Date) async {
+        let config = self.config
+        let windows = config.maintenance
+        guard !windows.isEmpty else { return }
+        for property in config.properties {
+            var open: StatusReport.Maintenance?
+            for window in windows where window.covers(property.name) {
+                if let until = window.openUntil(at: now), until > (open?.until ?? .distantPast) {
+                    open = StatusReport.Maintenance(window: window.name, until: until)
+                }
+            }
+            guard let open, (schedule.withLock { $0.silences[property.name] } ?? .distantPast) < open.until else {
+                continue
+            }
+            let meta: Logger.Metadata = [
+                "probe.property": "\(property.name)", "maintenance.window": "\(open.window)",
+                "maintenance.until": "\(open.until)",
+            ]
+            do {
+                try await store.silence(property.name, until: open.until, now: now)
+                schedule.withLock { s in
+                    s.silences[property.name] = open.until
+                    s.maintenance[property.name] = open
+                }
+                logger.notice("maintenance window open; alerts and remediation held", metadata: meta)
+            } catch {
+                logger.error(
+                    "cannot open the maintenance window",
+                    metadata: meta.merging(["error": "\(error)"]) { a, _ in a }
+                )
+            }
+        }
+    }
+
+    /// Reminds the on-call human (without a mention) of every paged incident still unresolved
+    /// `paging.reminder_minutes` after the page or the last reminder; nothing when that is 0.
+    public func remindDue() async {
+        let minutes = config.onCall.reminderMinutes
+        guard minutes > 0 else { return }
+        let at = now()
+        do {
+            let reminded = try await store.remindDue(now: at, every: TimeInterval(minutes * 60)) { incident in
+                AlertFormatter.reminder(for: incident, at: at)
+            }
+            guard !reminded.isEmpty else { return }
+            outbox.wake()
+            for id in reminded {
+                logger.notice("on-call reminder queued", metadata: ["incident.id": .stringConvertible(id)])
+            }
+        } catch {
+            logger.error("cannot queue on-call reminders", metadata: ["error": "\(error)"])
         }
     }
 
@@ -356,6 +498,7 @@ public final class MonitorService: Service {
     public func status() async throws -> StatusReport {
         let states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let at = now()
+        let maintenance = schedule.withLock { $0.maintenance }
         var properties: [StatusReport.PropertyStatus] = []
         for property in config.properties {
             let state = states[property.name]
@@ -370,17 +513,25 @@ public final class MonitorService: Service {
                     host: property.host,
                     silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
                     lastResult: state?.lastResult,
-                    openIncident: incident
+                    openIncident: incident,
+                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil }
                 )
             )
         }
-        return StatusReport(generatedAt: at, pager: pager.report, properties: properties)
+        return StatusReport(
+            generatedAt: at,
+            configGeneration: configGeneration,
+            pager: pager.report,
+            properties: properties
+        )
     }
 }
 
 /// `GET /v1/status`. Never contains a secret (no webhook URL, no token).
 public struct StatusReport: Sendable, Codable {
     public var generatedAt: Date
+    /// The running configuration's generation: 1 at start, one more per accepted reload (SIGHUP).
+    public var configGeneration: Int
     /// Whether alerts and pages reach Discord (`state` `ok` or `broken`, with the error and how to fix it).
     public var pager: PagerHealth.Report
     public var properties: [PropertyStatus]
@@ -395,6 +546,8 @@ public struct StatusReport: Sendable, Codable {
         public var silencedUntil: Date?
         public var lastResult: ProbeResult?
         public var openIncident: Incident?
+        /// The scheduled maintenance window holding this property's alerts and remediation, while it is open.
+        public var maintenance: Maintenance?
 
         enum CodingKeys: String, CodingKey {
             case name, url, state
@@ -403,11 +556,19 @@ public struct StatusReport: Sendable, Codable {
             case silencedUntil = "silenced_until"
             case lastResult = "last_result"
             case openIncident = "open_incident"
+            case maintenance
         }
+    }
+
+    /// An open maintenance window: its name and when it closes.
+    public struct Maintenance: Sendable, Codable, Hashable {
+        public var window: String
+        public var until: Date
     }
 
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
+        case configGeneration = "config_generation"
         case pager, properties
     }
 }

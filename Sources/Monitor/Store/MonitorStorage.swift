@@ -86,19 +86,55 @@ public protocol MonitorStorage: Sendable {
     /// rows that are not parked are ignored). Returns the ids requeued, in one transaction.
     func requeueFailed(_ ids: [Int64]?, now: Date) async throws -> [Int64]
 
-    // MARK: Locations
+    // MARK: Incident messages (one living Discord message per incident)
 
-    /// `record` as one location of a fleet sees it: the result steps this location's own debounce and renews its
-    /// heartbeat; the property's state then follows the quorum of live locations (`Quorum.decide`), and the
-    /// incident, transition and alert are `record`'s, once for the fleet. `record` is this with
-    /// `LocationContext.solo` (a single instance is the whole fleet).
+    /// The incident's living message, nil when it has none (it was announced with edits off).
+    func incidentMessage(incidentID: IncidentID) async throws -> IncidentMessage?
+
+    /// Discord answered 2xx to a create (`messageID` its id) or an edit (`messageID` nil) of the incident's
+    /// message. In one transaction: keeps `messageID`, and marks outbox row `outboxID` delivered unless a newer
+    /// step asked for another rendering meanwhile (the row's payload is no longer `rendered`): then the row
+    /// stays due and the next pass edits again. Returns whether the row was marked delivered.
+    func incidentMessageSent(
+        outboxID: Int64,
+        rendered: String,
+        incidentID: IncidentID,
+        messageID: String?,
+        at: Date
+    ) async throws -> Bool
+
+    /// Discord no longer knows `messageID` (it answered 404 to an edit): forgets it, so that the next send
+    /// creates a new message (and keeps that one's id).
+    func forgetIncidentMessage(incidentID: IncidentID, messageID: String) async throws
+
+    // MARK: Locations and correlation
+
+    /// `record` as one location of a fleet sees it, for a property that shares its incident with others.
+    /// The result steps this location's own debounce and renews its heartbeat; the property's state then
+    /// follows the quorum of live locations (`Quorum.decide`). A confirmed transition away from healthy joins
+    /// the incident already open for `incidentGroup` (its host and service; nil: never shared) instead of
+    /// opening one of its own, and a recovery closes the incident only when the last of its properties has
+    /// recovered. One transaction, like `record`, which is this with `LocationContext.solo` (a single instance
+    /// is the whole fleet) and no group.
     func record(
         _ result: ProbeResult,
         at location: LocationContext,
         policy: Debounce.Policy,
+        incidentGroup: String?,
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome
+
+    // MARK: Reminders (a paged incident that stays unresolved)
+
+    /// For every open, paged incident whose last reminder (or page) is at least `every` old at `now`: in one
+    /// transaction, notes the reminder on the incident, appends it as a record and queues `message` for it
+    /// (outbox kind `reminder`). Returns the incidents reminded.
+    func remindDue(
+        now: Date,
+        every: TimeInterval,
+        message: @escaping @Sendable (Incident) -> any OutboxMessage
+    ) async throws -> [IncidentID]
 
     // MARK: Remediation leases
 
@@ -124,4 +160,28 @@ public protocol MonitorStorage: Sendable {
     ) async throws
     /// Marks the remediation done: the lease is never granted again (nothing is left to take over).
     func completeLease(_ lease: RemediationLease) async throws
+}
+
+extension MonitorStorage {
+    /// `record` for a single instance (the whole fleet) of a property that shares its incident with others.
+    public func record(
+        _ result: ProbeResult,
+        policy: Debounce.Policy,
+        incidentGroup: String?,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
+        try await record(result, at: .solo, policy: policy, incidentGroup: incidentGroup, now: now, message: message)
+    }
+
+    /// `record` as one location of a fleet sees it, for a property that shares its incident with none.
+    public func record(
+        _ result: ProbeResult,
+        at location: LocationContext,
+        policy: Debounce.Policy,
+        now: Date,
+        message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
+    ) async throws -> RecordOutcome {
+        try await record(result, at: location, policy: policy, incidentGroup: nil, now: now, message: message)
+    }
 }

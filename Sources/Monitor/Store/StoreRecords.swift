@@ -32,6 +32,8 @@ public struct IncidentEvent: Sendable, Hashable, Codable {
     public var at: Date
     public var kind: String
     public var payload: JSONValue
+    /// The narration queued with the record (a rendered message body), if any: the living message's timeline.
+    public var notice: String? = nil
 }
 
 /// One row of the alert outbox. `payload` is the rendered message body the sender delivers.
@@ -62,6 +64,9 @@ public struct RecordOutcome: Sendable {
     public var quorum: QuorumDecision? = nil
     /// The advisory queued for this location (outbox kind `advisory`), if any.
     public var advisory: LocationAdvisory? = nil
+    /// The transition joined an incident already open for the same host and service (`incidentGroup`):
+    /// that incident's remediation and page are this property's too.
+    public var joinedOpenIncident = false
 }
 
 /// A transition to announce, with what a message needs to say about it.
@@ -121,4 +126,35 @@ public struct LeaseLost: Error, CustomStringConvertible {
     public var description: String {
         "incident \(lease.incidentID): the remediation lease of \(lease.holder) (token \(lease.token)) is no longer held"
     }
+}
+
+/// An incident's living Discord message: created by the first send (`messageID` nil until Discord answered),
+/// then edited in place as the incident proceeds.
+public struct IncidentMessage: Sendable, Hashable {
+    public var incidentID: IncidentID
+    public var messageID: String?
+    public var createdAt: Date
+}
+
+/// What a transition's `message` closure returns to ask for the incident's living message instead of a post
+/// of its own: the store keeps the incident's message and queues one coalesced "render incident N's message"
+/// outbox row (kind `incident`), which the sender renders from the incident's records when it sends it.
+public struct IncidentMessageRender: OutboxMessage {
+    public init() {}
+    public var body: [UInt8] { Array(#"{"render":"incident"}"#.utf8) }
+
+    /// The outbox kind of a render row (both backends).
+    static let outboxKind = "incident"
+
+    /// The payload of a render row: which incident, and the newest record the message must show.
+    static func payload(_ id: IncidentID, through eventID: Int64) -> String {
+        #"{"render":"incident","incident":\#(id.rawValue),"through":\#(eventID)}"#
+    }
+}
+
+/// An outbox payload written as is (a render row's).
+struct RenderedPayload: OutboxMessage {
+    let text: String
+    init(_ text: String) { self.text = text }
+    var body: [UInt8] { Array(text.utf8) }
 }

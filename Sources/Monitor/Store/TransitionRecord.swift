@@ -5,6 +5,9 @@ import Probing
 enum TransitionRecord {
     static func payload(_ transition: Transition, _ result: ProbeResult) -> JSONValue {
         .object([
+            "property": .string(result.property), "url": .string(result.url),
+            "status": result.status.map { .number(Double($0)) } ?? .null,
+            "latency": .string(AlertFormatter.latency(result.timings)),
             "from": .string(transition.from.rawValue), "to": .string(transition.to.rawValue),
             "reasons": .array(result.reasons.map { .string($0) }),
         ])

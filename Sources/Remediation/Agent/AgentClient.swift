@@ -103,7 +103,7 @@ public struct AgentClient: Sendable {
     ) async throws(AgentClientError) -> [UInt8] {
         var base = configuration.baseURL
         while base.hasSuffix("/") { base.removeLast() }
-        var headers = [(name: "Accept", value: "application/json")]
+        var headers = [(name: "Accept", value: "application/json, application/problem+json")]
         if authorized { headers.append((name: "Authorization", value: "Bearer \(configuration.token)")) }
         if body != nil { headers.append((name: "Content-Type", value: "application/json")) }
         let result = await transport.send(

@@ -11,6 +11,9 @@ public struct StorageJournal: RemediationJournal {
     /// The remediation lease every entry is fenced with (nil: unfenced), renewed for `leaseDuration`.
     let lease: RemediationLease?
     let leaseDuration: TimeInterval
+    /// Counts rounds, actions and pages under `property` (`MonitorMetrics`).
+    let metrics: MonitorMetrics
+    let property: String
 
     static let eventPrefix = "remediation."
 
@@ -18,12 +21,16 @@ public struct StorageJournal: RemediationJournal {
         store: any MonitorStorage,
         outbox: AlertOutbox,
         lease: RemediationLease? = nil,
-        leaseDuration: TimeInterval = 120
+        leaseDuration: TimeInterval = 120,
+        metrics: MonitorMetrics = MonitorMetrics(),
+        property: String = ""
     ) {
         self.store = store
         self.outbox = outbox
         self.lease = lease
         self.leaseDuration = leaseDuration
+        self.metrics = metrics
+        self.property = property
     }
 
     public func entries(for incidentID: IncidentID) async throws -> [RemediationJournalEntry] {
@@ -73,6 +80,8 @@ public struct StorageJournal: RemediationJournal {
             )
         }
         if notice != nil { outbox.wake() }
+        if entry.roundCost > 0 { metrics.remediationRounds(property, entry.roundCost) }
+        if entry.kind == .action, let action = entry.tool { metrics.remediationAction(property, action: action) }
     }
 
     public func page(_ entry: RemediationJournalEntry, notice: RemediationNotice) async throws -> Bool {
@@ -83,7 +92,10 @@ public struct StorageJournal: RemediationJournal {
             at: entry.at,
             page: Self.message(notice)
         )
-        if paged { outbox.wake() }
+        if paged {
+            outbox.wake()
+            metrics.paged(property)
+        }
         return paged
     }
 

@@ -77,8 +77,27 @@ enum EndToEnd {
         ((record.json?["embeds"] as? [[String: Any]]) ?? []).compactMap { $0["title"] as? String }
     }
 
+    /// What the channel says: every post's content, and each incident's living message as it reads after
+    /// its last create or edit, one timeline line per string (narration lives there, not in posts of its own).
     static func contents(_ records: [FakeDiscord.Record]) -> [String] {
-        records.compactMap { $0.json?["content"] as? String }
+        var texts: [String] = []
+        var living: [String: [String]] = [:]
+        for record in records {
+            if record.request.target.contains("wait=true") || record.request.method == "PATCH" {
+                let embed = (record.json?["embeds"] as? [[String: Any]])?.first
+                let fields = embed?["fields"] as? [[String: Any]] ?? []
+                let incident = fields.first { $0["name"] as? String == "Incident" }?["value"] as? String ?? "?"
+                living[incident] = ((embed?["description"] as? String) ?? "").components(separatedBy: "\n")
+            } else if let content = record.json?["content"] as? String {
+                texts.append(content)
+            }
+        }
+        return texts + living.keys.sorted().flatMap { living[$0] ?? [] }
+    }
+
+    /// Requests that created a message: the incident messages, recoveries and pages (edits not counted).
+    static func posts(_ records: [FakeDiscord.Record]) -> [FakeDiscord.Record] {
+        records.filter { $0.request.method == "POST" }
     }
 
     /// Action ids the agent's audit log shows as run (any outcome but refusals before running).

@@ -6,7 +6,7 @@ import Probing
 /// `incidents` in PostgreSQL: id, property, opened/closed (seconds since 1970), health, `paged_at`. A partial
 /// unique index keeps one open incident per property.
 enum PostgresIncidents {
-    private static let columns = "id, property, opened_at, closed_at, health, paged_at"
+    static let columns = "id, property, opened_at, closed_at, health, paged_at"
 
     static func open(_ connection: PostgresConnection, property: String, at: Date, health: Health, logger: Logger)
         async throws -> Incident
@@ -60,11 +60,13 @@ enum PostgresIncidents {
         return false
     }
 
+    /// The open incident the property opened or joined.
     static func openOne(_ connection: PostgresConnection, property: String, logger: Logger) async throws -> Incident? {
         try await first(
             connection.query(
                 """
-                SELECT \(unescaped: columns) FROM incidents WHERE property = \(property) AND closed_at IS NULL
+                SELECT \(unescaped: columns) FROM incidents WHERE closed_at IS NULL AND (property = \(property) OR id IN (
+                    SELECT incident_id FROM incident_members WHERE property = \(property) AND open))
                 ORDER BY id DESC LIMIT 1
                 """,
                 logger: logger
@@ -100,11 +102,11 @@ enum PostgresIncidents {
         return try await decode(rows)
     }
 
-    private static func first(_ rows: PostgresRowSequence) async throws -> Incident? {
+    static func first(_ rows: PostgresRowSequence) async throws -> Incident? {
         try await decode(rows).first
     }
 
-    private static func decode(_ rows: PostgresRowSequence) async throws -> [Incident] {
+    static func decode(_ rows: PostgresRowSequence) async throws -> [Incident] {
         var incidents: [Incident] = []
         for try await (id, property, opened, closed, health, paged) in rows.decode(
             (Int64, String, Double, Double?, String, Double?).self

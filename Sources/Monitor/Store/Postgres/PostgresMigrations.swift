@@ -74,8 +74,17 @@ enum PostgresMigrations {
                 """,
             ]
         ),
-        Migration(version: 2, name: "monitor-v3-locations", statements: PostgresLocations.schema),
-        Migration(version: 3, name: "monitor-v3-leases", statements: PostgresLeases.schema),
+        Migration(version: 2, name: "monitor-v3-incident-messages", statements: PostgresIncidentMessages.schema),
+        Migration(version: 3, name: "monitor-v3-correlation", statements: PostgresIncidentGroups.schema),
+        Migration(version: 4, name: "monitor-v3-reminders", statements: PostgresReminders.schema),
+        Migration(
+            version: 5,
+            name: "monitor-v3-certificate-warnings",
+            statements: PostgresCertificateWarnings.schema
+        ),
+        Migration(version: 6, name: "monitor-v3-history", statements: PostgresHistory.schema),
+        Migration(version: 7, name: "monitor-v3-locations", statements: PostgresLocations.schema),
+        Migration(version: 8, name: "monitor-v3-leases", statements: PostgresLeases.schema),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

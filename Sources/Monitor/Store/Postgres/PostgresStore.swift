@@ -9,12 +9,15 @@ public import ServiceLifecycle
 /// `PostgresClient` (a connection pool; `run()` it in the monitor's service group).
 ///
 /// The tables are the SQLite store's (see `PostgresMigrations`), each with its SQL in one file here
-/// (`PostgresPropertyStates`, `PostgresIncidents`, `PostgresIncidentEvents`, `PostgresOutbox`); every method is
-/// one transaction composing them, with the same meaning as in `MonitorStore`. What several monitors add:
-/// `record` locks the property's row (`FOR UPDATE`), so their probe results for one property take turns and
-/// each transition happens once; a partial unique index keeps one open incident per property; `pageOnce` sets
-/// `paged_at` in the page's own transaction; `dueOutbox` claims the rows it returns for this monitor
-/// (`holder`), so two senders never send the same row.
+/// (`PostgresPropertyStates`, `PostgresIncidents`, `PostgresIncidentEvents`, `PostgresOutbox`,
+/// `PostgresIncidentMessages`, `PostgresIncidentGroups`, `PostgresReminders`, `PostgresCertificateWarnings`,
+/// `PostgresHistory`);
+/// every method is one transaction composing them, with the same meaning as in `MonitorStore`. What several
+/// monitors add: `record` locks the property's row (`FOR UPDATE`), so their probe results for one property take
+/// turns and each transition happens once; a partial unique index keeps one open incident per property;
+/// `pageOnce` sets `paged_at` in the page's own transaction; a group's advisory lock makes properties of one host
+/// and service confirmed down together share one incident; `dueOutbox` claims the rows it returns for this
+/// monitor (`holder`), so two senders never send the same row.
 ///
 /// Migrations run before the first operation (and alone with `zumik-monitor migrate`). Writes run to the end
 /// even when the calling task is cancelled (as the SQLite store's synchronous writes do): a record begun during
@@ -73,13 +76,14 @@ public final class PostgresStore: MonitorStorage, Service {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
-        try await record(result, at: .solo, policy: policy, now: now, message: message)
+        try await record(result, at: .solo, policy: policy, incidentGroup: nil, now: now, message: message)
     }
 
     public func record(
         _ result: ProbeResult,
         at location: LocationContext,
         policy: Debounce.Policy,
+        incidentGroup: String?,
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
@@ -116,16 +120,42 @@ public final class PostgresStore: MonitorStorage, Service {
             if let id = state.openIncidentID {
                 incident = try await PostgresIncidents.find(connection, id, logger: logger)
             }
+            var transitionEventID: Int64?
+            var joined = false
             if let transition = step.transition {
                 switch transition.kind {
                 case .opened:
-                    incident = try await PostgresIncidents.open(
-                        connection,
-                        property: result.property,
-                        at: now,
-                        health: transition.to,
-                        logger: logger
-                    )
+                    if let group = incidentGroup {
+                        try await PostgresIncidentGroups.lock(connection, group: group, logger: logger)
+                    }
+                    if let group = incidentGroup,
+                        let open = try await PostgresIncidentGroups.openIncident(
+                            connection,
+                            group: group,
+                            logger: logger
+                        )
+                    {
+                        // Same host and service: the property joins the incident already open for them.
+                        joined = true
+                        if transition.to == .down, open.health != .down {
+                            try await PostgresIncidents.setHealth(connection, open.id, .down, logger: logger)
+                        }
+                        incident = try await PostgresIncidents.find(connection, open.id, logger: logger)
+                    } else {
+                        incident = try await PostgresIncidents.open(
+                            connection,
+                            property: result.property,
+                            at: now,
+                            health: transition.to,
+                            logger: logger
+                        )
+                        if let id = incident?.id, let group = incidentGroup {
+                            try await PostgresIncidentGroups.setGroup(connection, id, group, logger: logger)
+                        }
+                    }
+                    if let id = incident?.id {
+                        try await PostgresIncidentGroups.join(connection, id, property: result.property, logger: logger)
+                    }
                     state.openIncidentID = incident?.id
                 case .escalated, .deescalated:
                     if let id = state.openIncidentID {
@@ -134,13 +164,21 @@ public final class PostgresStore: MonitorStorage, Service {
                     }
                 case .recovered:
                     if let id = state.openIncidentID {
-                        try await PostgresIncidents.close(connection, id, at: now, logger: logger)
+                        // The incident resolves when the last of its properties recovers.
+                        if try await PostgresIncidentGroups.leave(
+                            connection,
+                            id,
+                            property: result.property,
+                            logger: logger
+                        ) {
+                            try await PostgresIncidents.close(connection, id, at: now, logger: logger)
+                        }
                         incident = try await PostgresIncidents.find(connection, id, logger: logger)
                     }
                     state.openIncidentID = nil
                 }
                 if let id = incident?.id {
-                    try await PostgresIncidentEvents.append(
+                    transitionEventID = try await PostgresIncidentEvents.append(
                         connection,
                         incidentID: id,
                         at: now,
@@ -153,13 +191,24 @@ public final class PostgresStore: MonitorStorage, Service {
             let silenced = state.isSilenced(at: now)
             var outboxID: Int64?
             if let transition = step.transition, !silenced {
-                outboxID = try await Self.announce(
+                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
+                let rendered = message(event)
+                if rendered is IncidentMessageRender, let id = incident?.id {
+                    try await PostgresIncidentMessages.ensure(connection, id, at: now, logger: logger)
+                } else {
+                    outboxID = try await Self.announce(connection, event, { _ in rendered }, logger: logger)
+                }
+                state.announced = transition.to
+            }
+            if let id = incident?.id, let eventID = transitionEventID {
+                let render = try await PostgresIncidentMessages.touch(
                     connection,
-                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
-                    message,
+                    id,
+                    through: eventID,
+                    now: now,
                     logger: logger
                 )
-                state.announced = transition.to
+                outboxID = outboxID ?? render
             }
             var advisoryID: Int64?
             if let advisory, !silenced {
@@ -173,7 +222,7 @@ public final class PostgresStore: MonitorStorage, Service {
                 )
             }
             try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
-            return RecordOutcome(
+            var outcome = RecordOutcome(
                 state: state,
                 transition: step.transition,
                 confirmAt: step.confirmAt,
@@ -183,6 +232,8 @@ public final class PostgresStore: MonitorStorage, Service {
                 quorum: decision,
                 advisory: silenced ? nil : advisory
             )
+            outcome.joinedOpenIncident = joined
+            return outcome
         }
     }
 
@@ -293,7 +344,8 @@ public final class PostgresStore: MonitorStorage, Service {
         }
     }
 
-    /// An incident record and its notice, in the caller's transaction.
+    /// An incident record and its notice, in the caller's transaction: an incident with a living message shows
+    /// the notice there (one coalesced edit), not as a post.
     static func append(
         _ connection: PostgresConnection,
         _ incidentID: IncidentID,
@@ -304,14 +356,24 @@ public final class PostgresStore: MonitorStorage, Service {
         noticeKind: String,
         logger: Logger
     ) async throws {
-        try await PostgresIncidentEvents.append(
+        let eventID = try await PostgresIncidentEvents.append(
             connection,
             incidentID: incidentID,
             at: at,
             kind: kind,
             payload: payload,
+            notice: notice,
             logger: logger
         )
+        if try await PostgresIncidentMessages.touch(
+            connection,
+            incidentID,
+            through: eventID,
+            now: Date(),
+            logger: logger
+        ) != nil {
+            return
+        }
         if let notice {
             _ = try await PostgresOutbox.insert(
                 connection,
@@ -335,12 +397,13 @@ public final class PostgresStore: MonitorStorage, Service {
             guard try await PostgresIncidents.markPaged(connection, incidentID, at: at, logger: logger) else {
                 return false
             }
-            try await PostgresIncidentEvents.append(
+            let eventID = try await PostgresIncidentEvents.append(
                 connection,
                 incidentID: incidentID,
                 at: at,
                 kind: kind,
                 payload: payload,
+                notice: page,
                 logger: logger
             )
             _ = try await PostgresOutbox.insert(
@@ -350,6 +413,13 @@ public final class PostgresStore: MonitorStorage, Service {
                 incidentID: incidentID,
                 now: Date(),
                 urgent: true,
+                logger: logger
+            )
+            try await PostgresIncidentMessages.touch(
+                connection,
+                incidentID,
+                through: eventID,
+                now: Date(),
                 logger: logger
             )
             return true
@@ -439,7 +509,8 @@ public final class PostgresStore: MonitorStorage, Service {
         )
     }
 
-    /// One transaction, run to its end even if the caller is cancelled (in a task of its own).
+    /// One transaction, run to its end even if the caller is cancelled (in a task of its own); for the
+    /// operations kept in the other files here too.
     func write<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
@@ -459,7 +530,7 @@ public final class PostgresStore: MonitorStorage, Service {
     }
 
     /// One read on a pooled connection.
-    private func read<T: Sendable>(
+    func read<T: Sendable>(
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
         try await migrations.ensure(migrate)

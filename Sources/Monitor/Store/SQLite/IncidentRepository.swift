@@ -57,9 +57,17 @@ enum IncidentRepository {
         return db.changesCount == 1
     }
 
+    /// The open incident the property opened or joined.
     static func openOne(_ db: Database, property: String) throws -> Incident? {
-        try IncidentRecord.filter(Column("property") == property && Column("closed_at") == nil)
-            .order(Column("id").desc).fetchOne(db)?.incident
+        try IncidentRecord.fetchOne(
+            db,
+            sql: """
+                SELECT * FROM incidents WHERE closed_at IS NULL AND (property = ? OR id IN (
+                    SELECT incident_id FROM incident_members WHERE property = ? AND open = 1))
+                ORDER BY id DESC LIMIT 1
+                """,
+            arguments: [property, property]
+        )?.incident
     }
 
     static func last(_ db: Database, property: String) throws -> Incident? {

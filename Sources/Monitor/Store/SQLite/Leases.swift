@@ -7,7 +7,7 @@ extension MonitorStore {
     public func acquireLease(incidentID: IncidentID, holder: String, now: Date, duration: TimeInterval) async throws
         -> RemediationLease?
     {
-        try writeNow { db in try LeaseRepository.acquire(db, incidentID, holder: holder, now: now, duration: duration) }
+        try write { db in try LeaseRepository.acquire(db, incidentID, holder: holder, now: now, duration: duration) }
     }
 
     public func appendIncidentEvent(
@@ -20,7 +20,7 @@ extension MonitorStore {
         fence lease: RemediationLease,
         duration: TimeInterval
     ) async throws {
-        try writeNow { db in
+        try write { db in
             try LeaseRepository.fence(db, lease, at: at, duration: duration)
             try Self.append(
                 db,
@@ -35,6 +35,6 @@ extension MonitorStore {
     }
 
     public func completeLease(_ lease: RemediationLease) async throws {
-        try writeNow { db in try LeaseRepository.complete(db, lease) }
+        try write { db in try LeaseRepository.complete(db, lease) }
     }
 }

@@ -11,7 +11,8 @@ public import Probing
 /// - `incidents`: id, property, opened/closed, health, `paged_at`;
 /// - `incident_events`: transitions and remediation journal entries appended to an incident;
 /// - `outbox`: alert messages waiting for delivery (id, created, payload JSON, attempts, next attempt,
-///   delivered/failed).
+///   delivered/failed);
+/// - `certificate_warnings`: the last certificate-expiry warning per property (`CertificateWarnings.swift`).
 ///
 /// Exactly-once alerting across `kill -9`: a state transition, its incident change and its outbox row are
 /// written in ONE transaction (`record`). Either all of it is on disk or none of it; after a restart the
@@ -25,15 +26,19 @@ public import Probing
 /// Writes are synchronous on purpose (the `async` signatures only let callers suspend): a cancelled task, e.g.
 /// during shutdown, still completes a record it has started instead of dropping it.
 public final class MonitorStore: MonitorStorage {
-    private let pool: DatabasePool
+    /// Internal so that each topic's extension (`History.swift`) composes its own transactions.
+    let pool: DatabasePool
+    /// The SQLite file, named in every error (`StoreError`).
+    public let path: String
 
     public init(path: String) throws {
+        self.path = path
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        pool = try StoreError.naming(path, "open") { try DatabasePool(path: path, configuration: configuration) }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("monitor-v1") { db in
             try db.execute(
@@ -86,6 +91,11 @@ public final class MonitorStore: MonitorStorage {
                     """
             )
         }
+        IncidentMessageRepository.registerMigration(&migrator)
+        IncidentGroupRepository.registerMigration(&migrator)
+        Self.registerCertificateWarnings(&migrator)
+        HistoryRepository.registerMigration(&migrator)
+        ReminderRepository.registerMigration(&migrator)
         // Locations (issue 13): each location's own debounce per property, and each location's heartbeat.
         migrator.registerMigration("monitor-v3-locations") { db in
             try db.execute(sql: LocationStateRepository.schema)
@@ -94,17 +104,17 @@ public final class MonitorStore: MonitorStorage {
         migrator.registerMigration("monitor-v3-leases") { db in
             try db.execute(sql: LeaseRepository.schema)
         }
-        try migrator.migrate(pool)
+        try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
     }
 
     // MARK: Probe results and silences
 
     public func state(of name: String) throws -> PropertyState? {
-        try pool.read { db in try PropertyStateRepository.find(db, name) }
+        try read { db in try PropertyStateRepository.find(db, name) }
     }
 
     public func allStates() throws -> [PropertyState] {
-        try pool.read { db in try PropertyStateRepository.all(db) }
+        try read { db in try PropertyStateRepository.all(db) }
     }
 
     public func record(
@@ -113,17 +123,18 @@ public final class MonitorStore: MonitorStorage {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
-        try await record(result, at: .solo, policy: policy, now: now, message: message)
+        try await record(result, at: .solo, policy: policy, incidentGroup: nil, now: now, message: message)
     }
 
     public func record(
         _ result: ProbeResult,
         at location: LocationContext,
         policy: Debounce.Policy,
+        incidentGroup: String?,
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
-        try writeNow { db in
+        try write { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
             let seen =
                 try LocationStateRepository.find(db, property: result.property, location: location.name)
@@ -141,15 +152,31 @@ public final class MonitorStore: MonitorStorage {
             let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
             var state = step.state
             var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
+            var transitionEventID: Int64?
+            var joined = false
             if let transition = step.transition {
                 switch transition.kind {
                 case .opened:
-                    incident = try IncidentRepository.open(
-                        db,
-                        property: result.property,
-                        at: now,
-                        health: transition.to
-                    )
+                    if let group = incidentGroup, let open = try IncidentGroupRepository.openIncident(db, group: group)
+                    {
+                        // Same host and service: the property joins the incident already open for them.
+                        joined = true
+                        if transition.to == .down, open.health != .down {
+                            try IncidentRepository.setHealth(db, open.id, .down)
+                        }
+                        incident = try IncidentRepository.find(db, open.id)
+                    } else {
+                        incident = try IncidentRepository.open(
+                            db,
+                            property: result.property,
+                            at: now,
+                            health: transition.to
+                        )
+                        if let id = incident?.id, let group = incidentGroup {
+                            try IncidentGroupRepository.setGroup(db, id, group)
+                        }
+                    }
+                    if let id = incident?.id { try IncidentGroupRepository.join(db, id, property: result.property) }
                     state.openIncidentID = incident?.id
                 case .escalated, .deescalated:
                     if let id = state.openIncidentID {
@@ -158,13 +185,17 @@ public final class MonitorStore: MonitorStorage {
                     }
                 case .recovered:
                     if let id = state.openIncidentID {
-                        try IncidentRepository.close(db, id, at: now)
+                        // The incident resolves when the last of its properties recovers.
+                        try IncidentGroupRepository.leave(db, id, property: result.property)
+                        if try IncidentGroupRepository.openMembers(db, id) == 0 {
+                            try IncidentRepository.close(db, id, at: now)
+                        }
                         incident = try IncidentRepository.find(db, id)
                     }
                     state.openIncidentID = nil
                 }
                 if let id = incident?.id {
-                    try IncidentEventRepository.append(
+                    transitionEventID = try IncidentEventRepository.append(
                         db,
                         incidentID: id,
                         at: now,
@@ -176,12 +207,18 @@ public final class MonitorStore: MonitorStorage {
             let silenced = state.isSilenced(at: now)
             var outboxID: Int64?
             if let transition = step.transition, !silenced {
-                outboxID = try Self.announce(
-                    db,
-                    AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil),
-                    message
-                )
+                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
+                let rendered = message(event)
+                if rendered is IncidentMessageRender, let id = incident?.id {
+                    try IncidentMessageRepository.ensure(db, id, at: now)
+                } else {
+                    outboxID = try Self.announce(db, event, { _ in rendered })
+                }
                 state.announced = transition.to
+            }
+            if let id = incident?.id, let eventID = transitionEventID {
+                let render = try IncidentMessageRepository.touch(db, id, through: eventID, now: now)
+                outboxID = outboxID ?? render
             }
             var advisoryID: Int64?
             if let advisory, !silenced {
@@ -194,7 +231,7 @@ public final class MonitorStore: MonitorStorage {
                 )
             }
             try PropertyStateRepository.save(db, state, now: now)
-            return RecordOutcome(
+            var outcome = RecordOutcome(
                 state: state,
                 transition: step.transition,
                 confirmAt: step.confirmAt,
@@ -204,11 +241,13 @@ public final class MonitorStore: MonitorStorage {
                 quorum: decision,
                 advisory: silenced ? nil : advisory
             )
+            outcome.joinedOpenIncident = joined
+            return outcome
         }
     }
 
     public func silence(_ name: String, until: Date, now: Date) async throws {
-        try writeNow { db in
+        try write { db in
             var state = try PropertyStateRepository.find(db, name) ?? PropertyState(name: name)
             state.silencedUntil = until
             try PropertyStateRepository.save(db, state, now: now)
@@ -222,7 +261,7 @@ public final class MonitorStore: MonitorStorage {
         force: Bool,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome? {
-        try writeNow { db in
+        try write { db in
             guard var state = try PropertyStateRepository.find(db, name), let until = state.silencedUntil else {
                 return nil
             }
@@ -264,23 +303,23 @@ public final class MonitorStore: MonitorStorage {
     // MARK: Incidents
 
     public func incident(id: IncidentID) throws -> Incident? {
-        try pool.read { db in try IncidentRepository.find(db, id) }
+        try read { db in try IncidentRepository.find(db, id) }
     }
 
     public func openIncident(for property: String) throws -> Incident? {
-        try pool.read { db in try IncidentRepository.openOne(db, property: property) }
+        try read { db in try IncidentRepository.openOne(db, property: property) }
     }
 
     public func openIncidentCount() throws -> Int {
-        try pool.read { db in try IncidentRepository.openCount(db) }
+        try read { db in try IncidentRepository.openCount(db) }
     }
 
     public func incidents(for property: String? = nil) throws -> [Incident] {
-        try pool.read { db in try IncidentRepository.all(db, property: property) }
+        try read { db in try IncidentRepository.all(db, property: property) }
     }
 
     public func incidentEvents(incidentID: IncidentID) throws -> [IncidentEvent] {
-        try pool.read { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
+        try read { db in try IncidentEventRepository.all(db, incidentID: incidentID) }
     }
 
     public func appendIncidentEvent(
@@ -291,7 +330,7 @@ public final class MonitorStore: MonitorStorage {
         notice: (any OutboxMessage)? = nil,
         noticeKind: String = "remediation"
     ) async throws {
-        try writeNow { db in
+        try write { db in
             try Self.append(
                 db,
                 incidentID,
@@ -304,7 +343,8 @@ public final class MonitorStore: MonitorStorage {
         }
     }
 
-    /// An incident record and its notice, in the caller's transaction.
+    /// An incident record and its notice, in the caller's transaction: an incident with a living message shows
+    /// the notice there (one coalesced edit); without one, one post per step, capped per incident, then one fold.
     static func append(
         _ db: Database,
         _ incidentID: IncidentID,
@@ -314,9 +354,17 @@ public final class MonitorStore: MonitorStorage {
         notice: (any OutboxMessage)?,
         noticeKind: String
     ) throws {
-        try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+        let eventID = try IncidentEventRepository.append(
+            db,
+            incidentID: incidentID,
+            at: at,
+            kind: kind,
+            payload: payload,
+            notice: notice
+        )
+        if try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date()) != nil { return }
         if let notice {
-            _ = try OutboxRepository.insert(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
+            try NarrationFold.post(db, notice, kind: noticeKind, incidentID: incidentID, now: Date())
         }
     }
 
@@ -327,10 +375,18 @@ public final class MonitorStore: MonitorStorage {
         at: Date,
         page: any OutboxMessage
     ) async throws -> Bool {
-        try writeNow { db in
+        try write { db in
             guard try IncidentRepository.markPaged(db, incidentID, at: at) else { return false }
-            try IncidentEventRepository.append(db, incidentID: incidentID, at: at, kind: kind, payload: payload)
+            let eventID = try IncidentEventRepository.append(
+                db,
+                incidentID: incidentID,
+                at: at,
+                kind: kind,
+                payload: payload,
+                notice: page
+            )
             _ = try OutboxRepository.insert(db, page, kind: "page", incidentID: incidentID, now: Date(), urgent: true)
+            try IncidentMessageRepository.touch(db, incidentID, through: eventID, now: Date())
             return true
         }
     }
@@ -342,35 +398,35 @@ public final class MonitorStore: MonitorStorage {
         async throws
         -> Int64
     {
-        try writeNow { db in try OutboxRepository.insert(db, message, kind: kind, incidentID: incidentID, now: now) }
+        try write { db in try OutboxRepository.insert(db, message, kind: kind, incidentID: incidentID, now: now) }
     }
 
     public func dueOutbox(now: Date, limit: Int = 20) throws -> [OutboxRow] {
-        try pool.read { db in try OutboxRepository.due(db, now: now, limit: limit) }
+        try read { db in try OutboxRepository.due(db, now: now, limit: limit) }
     }
 
     public func nextOutboxDue() throws -> Date? {
-        try pool.read { db in try OutboxRepository.nextDue(db) }
+        try read { db in try OutboxRepository.nextDue(db) }
     }
 
     public func allOutbox() throws -> [OutboxRow] {
-        try pool.read { db in try OutboxRepository.all(db) }
+        try read { db in try OutboxRepository.all(db) }
     }
 
     public func markDelivered(_ id: Int64, at: Date) throws {
-        try writeNow { db in try OutboxRepository.markDelivered(db, id, at: at) }
+        try write { db in try OutboxRepository.markDelivered(db, id, at: at) }
     }
 
     public func scheduleRetry(_ id: Int64, at: Date, error: String) throws {
-        try writeNow { db in try OutboxRepository.scheduleRetry(db, id, at: at, error: error) }
+        try write { db in try OutboxRepository.scheduleRetry(db, id, at: at, error: error) }
     }
 
     public func markFailed(_ id: Int64, at: Date, error: String) throws {
-        try writeNow { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
+        try write { db in try OutboxRepository.markFailed(db, id, at: at, error: error) }
     }
 
     public func requeueFailed(_ ids: [Int64]?, now: Date) throws -> [Int64] {
-        try writeNow { db in try OutboxRepository.requeueFailed(db, ids, now: now) }
+        try write { db in try OutboxRepository.requeueFailed(db, ids, now: now) }
     }
 
     /// Queues the alert for a transition (outbox kind `transition`, urgent) and returns its row id.
@@ -390,7 +446,14 @@ public final class MonitorStore: MonitorStorage {
     }
 
     /// GRDB's synchronous write (one transaction), chosen explicitly so it is used from async callers too.
-    func writeNow<T>(_ updates: (Database) throws -> T) throws -> T {
-        try pool.write(updates)
+    /// One write transaction (also for the store's operations kept in other files, `SQLite/<Topic>.swift`),
+    /// its errors naming the store's file.
+    func write<T>(_ updates: (Database) throws -> T) throws -> T {
+        try StoreError.naming(path, "write") { try pool.write(updates) }
+    }
+
+    /// One read, its errors naming the store's file.
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        try StoreError.naming(path, "read") { try pool.read(body) }
     }
 }
