@@ -20,8 +20,15 @@ extension MonitorStore {
         fence lease: RemediationLease,
         duration: TimeInterval
     ) async throws {
+        // `write` names its errors as the store's; a lost lease is not one (the fence wrote nothing).
+        var lost: LeaseLost?
         try write { db in
-            try LeaseRepository.fence(db, lease, at: at, duration: duration)
+            do {
+                try LeaseRepository.fence(db, lease, at: at, duration: duration)
+            } catch let error as LeaseLost {
+                lost = error
+                return
+            }
             try Self.append(
                 db,
                 incidentID,
@@ -32,6 +39,7 @@ extension MonitorStore {
                 noticeKind: noticeKind
             )
         }
+        if let lost { throw lost }
     }
 
     public func completeLease(_ lease: RemediationLease) async throws {
