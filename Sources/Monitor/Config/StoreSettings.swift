@@ -29,6 +29,18 @@ public struct StoreSettings: Sendable {
         self.location = location
     }
 
+    /// Same backend (PostgreSQL: host, port, user, database, as shown), location and remediation lease: what a
+    /// reload cannot change in a running instance (its store is open, its location holds leases and heartbeats
+    /// under its name).
+    func isSameStore(as other: StoreSettings) -> Bool {
+        guard location == other.location, remediationLease == other.remediationLease else { return false }
+        switch (backend, other.backend) {
+        case (.sqlite, .sqlite): return true
+        case (.postgres(let a), .postgres(let b)): return "\(a)" == "\(b)"
+        default: return false
+        }
+    }
+
     /// The host name, lowercased and cut to a valid location name (`local` when it has none).
     public static var defaultLocation: String {
         let cleaned = String(

@@ -23,7 +23,7 @@ extension MonitorService {
     /// Swaps `new` in at once: removed properties are no longer probed, new ones are probed at the next tick,
     /// unchanged ones keep their state (it lives in the store under their name) and their schedule. The store,
     /// the control listener, the transfer cap, the Discord backoff and on-call settings, history, the status
-    /// page and the remediation settings belong to services started with the process: they keep their running
+    /// page, the remediation settings and the store's backend, location and lease belong to services started with the process: they keep their running
     /// values (`needsRestart` names them).
     @discardableResult
     public func reload(_ new: MonitorConfig) -> ConfigReloadOutcome {
@@ -41,6 +41,7 @@ extension MonitorService {
             next.history = old.history
             next.statusPage = old.statusPage
             next.secrets = old.secrets
+            next.store = old.store
             live.config = next
             live.generation += 1
             return (old, live.generation)
@@ -56,6 +57,7 @@ extension MonitorService {
         if new.onCall != old.onCall { needsRestart.append("discord.edit_messages/paging") }
         if new.history != old.history { needsRestart.append("history") }
         if new.statusPage != old.statusPage { needsRestart.append("status_page") }
+        if !new.store.isSameStore(as: old.store) { needsRestart.append("store/location/remediation_lease") }
         let oldNames = old.properties.map(\.name)
         let newNames = next.properties.map(\.name)
         let removed = oldNames.filter { !newNames.contains($0) }
