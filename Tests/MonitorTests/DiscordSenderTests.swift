@@ -61,10 +61,7 @@ struct DiscordSenderTests {
             let done = await fake.waitUntil { $0.filter { $0.reply == "204" }.count >= 3 }
             #expect(done)
             // Discord's 204 comes before the sender's commit of the delivery: wait for that too.
-            for _ in 0..<500 {
-                if (try? store.allOutbox().allSatisfy { $0.deliveredAt != nil }) == true { break }
-                try? await Task.sleep(for: .milliseconds(10))
-            }
+            _ = await waitFor(.seconds(5)) { try store.allOutbox().allSatisfy { $0.deliveredAt != nil } }
             group.cancelAll()
         }
         let delivered = fake.delivered

@@ -129,17 +129,15 @@ public struct MonitorRuntime: Sendable {
 
     /// Runs sender, monitor loop and control API until SIGTERM/SIGINT (shutdown in reverse order).
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        // Started in this order, shut down in reverse; the store's pool (PostgreSQL) and the roll-up are optional.
+        let services: [(any Service)?] = [
+            storageService, sender, monitor, rollUp, controlApplication(onServerRunning: onServerRunning),
+        ]
         let group = ServiceGroup(
             configuration: .init(
-                services: (storageService.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                    + [
-                        .init(service: sender),
-                        .init(service: monitor),
-                    ]
-                    + (rollUp.map { [ServiceGroupConfiguration.ServiceConfiguration(service: $0)] } ?? [])
-                    + [
-                        .init(service: controlApplication(onServerRunning: onServerRunning))
-                    ],
+                services: services.compactMap { $0 }.map {
+                    ServiceGroupConfiguration.ServiceConfiguration(service: $0)
+                },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
