@@ -85,9 +85,40 @@ public final class PostgresServer: @unchecked Sendable {
         )
     }
 
-    /// Stops the cluster at once (`immediate`: like a crash, clients see their connections drop).
-    public func stop() throws {
-        try run("\(Self.binDirectory)/pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+    /// Stops the cluster (`immediate`, the default: like a crash, clients see their connections drop; `fast`:
+    /// open transactions are rolled back and clients disconnected, then a clean shutdown). ``start()`` starts
+    /// the same data directory again, on the same port.
+    public func stop(mode: String = "immediate") throws {
+        try run("\(Self.binDirectory)/pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "stop"])
+    }
+
+    /// `kill -9` of the postmaster (a crash); returns once it is gone. Its backends exit when they notice;
+    /// ``start(retryingFor:)`` starts the data directory again once they have (after crash recovery).
+    public func killPostmaster() throws {
+        let pidFile = (try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8)) ?? ""
+        guard let line = pidFile.split(separator: "\n").first,
+            let pid = pid_t(line.trimmingCharacters(in: .whitespaces))
+        else { throw PostgresServerError(message: "no postmaster.pid in \(dataDirectory)") }
+        kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(30)
+        while kill(pid, 0) == 0 {
+            guard Date() < deadline else { throw PostgresServerError(message: "postmaster \(pid) survived kill -9") }
+            usleep(20_000)
+        }
+    }
+
+    /// ``start()``, tried again for up to `seconds` while it fails (a killed postmaster's backends may still hold
+    /// the shared memory for a moment).
+    public func start(retryingFor seconds: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                return try start()
+            } catch {
+                if Date() >= deadline { throw error }
+                usleep(200_000)
+            }
+        }
     }
 
     /// A connection string for `database` over TCP, with the password.
