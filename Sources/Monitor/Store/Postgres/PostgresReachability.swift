@@ -25,6 +25,8 @@ extension PostgresStore {
             return value
         } catch {
             guard let unavailable = Self.unavailable(error, operation: operation) else {
+                // The caller was cancelled (shutdown): that says nothing about the database.
+                if error is CancellationError || (error as? PSQLError)?.code == .queryCancelled { throw error }
                 // The database answered (a constraint, a lost lease): it is reachable.
                 health?.succeeded()
                 throw error
