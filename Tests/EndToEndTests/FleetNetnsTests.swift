@@ -43,6 +43,74 @@ struct FleetNetnsTests {
         }
     }
 
+    @Test("the target broken for all: one incident, one DOWN alert, one remediation, at most one page")
+    func brokenTargetIsHealedOnce() async throws {
+        try await FleetScenario.run { world in
+            try world.start(["a", "b", "c"])
+            #expect(try await world.waitUntilLive(["a", "b", "c"]), "\(world.logs())")
+            world.breakTarget()
+            let recovered = await world.discord.waitUntil(timeout: .seconds(120)) {
+                FleetPosts($0).recoveries >= 1
+            }
+            #expect(recovered, "no recovery; \(FleetPosts(world.discord.records))\n\(world.logs())")
+            // A few cycles more, for any duplicate to show.
+            try await Task.sleep(for: .seconds(3 * FleetScenario.interval))
+            let posts = FleetPosts(world.discord.records)
+            #expect(posts.incidentMessages == 1, "\(posts)")
+            #expect(posts.recoveries == 1, "\(posts)")
+            #expect(posts.pages <= 1, "\(posts)")
+            #expect(posts.advisories.isEmpty && posts.clearings.isEmpty, "\(posts)")
+            #expect(posts.other.isEmpty, "\(posts)")
+            #expect(try world.sql("SELECT count(*) FROM incidents") == ["1"])
+            #expect(try world.sql("SELECT count(*) FROM incidents WHERE paged_at IS NOT NULL") == ["0"])
+            // One remediation: the ladder's steps, each run once, across the fleet.
+            let ran = try EndToEnd.ran(world.agent)
+            #expect(ran == ["inspect_target", "a_reload_target", "fix_target"], "\(ran)\n\(world.logs())")
+            #expect(try world.sql("SELECT count(*) FROM incident_leases") == ["1"])
+        }
+    }
+
+    @Test("kill -9 of the remediating location: another resumes within lease + interval, repeats nothing")
+    func remediatorKilledMidIncidentIsTakenOver() async throws {
+        try await FleetScenario.run(settleSeconds: 8) { world in
+            try world.start(["a", "b", "c"])
+            #expect(try await world.waitUntilLive(["a", "b", "c"]), "\(world.logs())")
+            world.breakTarget()
+            // The holder ran the diagnostic and the first remediation and now waits out its settle time.
+            let first = try await EndToEnd.eventually(timeout: .seconds(90)) {
+                try EndToEnd.ran(world.agent).contains("a_reload_target")
+            }
+            #expect(first, "a_reload_target never ran; \(world.logs())")
+            let holder = try #require(try world.sql("SELECT holder FROM incident_leases").first)
+            let killedAt = ContinuousClock.now
+            world.monitors[holder]?.kill9()
+
+            let takenOver = try await EndToEnd.eventually(timeout: .seconds(60)) {
+                let now = try world.sql("SELECT holder FROM incident_leases").first
+                return now != nil && now != holder
+            }
+            let takeover = ContinuousClock.now - killedAt
+            let newHolder = try world.sql("SELECT holder || ' token ' || token FROM incident_leases")
+            #expect(takenOver, "no takeover from \(holder); \(world.logs())")
+            print("fleet takeover: \(holder) killed → \(newHolder) after \(takeover)")
+            // Lease + one look-around interval, and the 200 ms polling and a loaded machine's slack.
+            #expect(takeover < .seconds(FleetScenario.lease + FleetScenario.interval + 3), "\(takeover)")
+
+            let recovered = await world.discord.waitUntil(timeout: .seconds(120)) {
+                FleetPosts($0).recoveries >= 1
+            }
+            #expect(recovered, "no recovery; \(FleetPosts(world.discord.records))\n\(world.logs())")
+            try await Task.sleep(for: .seconds(3 * FleetScenario.interval))
+            // Nothing done twice: the taken-over remediation went on from the journal.
+            let ran = try EndToEnd.ran(world.agent)
+            #expect(ran == ["inspect_target", "a_reload_target", "fix_target"], "\(ran)\n\(world.logs())")
+            let posts = FleetPosts(world.discord.records)
+            #expect(posts.pages == 0, "\(posts)")
+            #expect(posts.incidentMessages == 1 && posts.recoveries == 1, "\(posts)")
+            #expect(try world.sql("SELECT count(*) FROM incidents") == ["1"])
+        }
+    }
+
     @Test("two locations started at once on an empty database migrate once, and both run")
     func twoLocationsStartedTogetherMigrateOnce() async throws {
         try await FleetScenario.run { world in
