@@ -47,8 +47,13 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }
 
-    /// Creates and starts a cluster listening on `host` (a loopback address) at a free port.
-    public init(host: String = "127.0.0.1") throws {
+    /// A command prefix the server runs under (`ip netns exec NS`: a cluster inside a network namespace).
+    public let launcher: [String]
+
+    /// Creates and starts a cluster listening on `host` (a loopback address; 0.0.0.0 inside a network namespace
+    /// of the test's, see ``NetnsFleet``) at a free port, under `launcher`.
+    public init(host: String = "127.0.0.1", launcher: [String] = []) throws {
+        self.launcher = launcher
         if let reason = Self.unavailableReason { throw PostgresServerError(message: reason) }
         directory = try TempDir("zumik-pg").path
         self.host = host
@@ -72,6 +77,11 @@ public final class PostgresServer: @unchecked Sendable {
                 "--auth-host=scram-sha-256", "--pwfile=\(directory)/pwfile", "--no-sync",
             ]
         )
+        // Clients from any loopback address (initdb allows 127.0.0.1 only): the locations of ``NetnsFleet``.
+        let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/pg_hba.conf"))
+        hba.seekToEndOfFile()
+        hba.write(Data("host all all 127.0.0.0/8 scram-sha-256\n".utf8))
+        try hba.close()
         try start()
         watchdog()
     }
@@ -131,9 +141,9 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }
 
-    /// A connection string for `database` over TCP, with the password.
-    public func url(database: String) -> String {
-        "postgres://\(Self.user):\(password)@\(host):\(port)/\(database)?sslmode=disable"
+    /// A connection string for `database` over TCP, with the password, reached at `address` (default: `host`).
+    public func url(database: String, address: String? = nil) -> String {
+        "postgres://\(Self.user):\(password)@\(address ?? host):\(port)/\(database)?sslmode=disable"
     }
 
     /// A new, empty database; its name.
@@ -162,8 +172,9 @@ public final class PostgresServer: @unchecked Sendable {
 
     private func capture(_ tool: String, _ arguments: [String], asPostgres: Bool) throws -> String {
         let argv =
-            asPostgres && geteuid() == 0
-            ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments : [tool] + arguments
+            (asPostgres ? launcher : [])
+            + (asPostgres && geteuid() == 0
+                ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments : [tool] + arguments)
         let (status, text) = try spawnAndWait(argv)
         guard status == 0 else {
             let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""

@@ -121,7 +121,13 @@ public final class PostgresStore: MonitorStorage, Service {
                 now: now,
                 context: location
             )
-            let advisory = Quorum.advisory(own: &own.state, location: location.name, decision: decision, now: now)
+            let advisory = Quorum.advisory(
+                own: &own.state,
+                location: location.name,
+                decision: decision,
+                policy: policy,
+                now: now
+            )
             if advisory != nil {
                 try await PostgresLocations.save(
                     connection,
