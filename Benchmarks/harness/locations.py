@@ -53,7 +53,8 @@ class Fleet:
     location). Each is a `zumik-monitor run` in its own session."""
 
     def __init__(self, tmp: TempDir, bins: zumik.Binaries, tag: str, config_text: str, env: dict,
-                 database_url: str | None, locations: tuple[str, ...] = ("single",), log_level: str = "info"):
+                 database_url: str | None, locations: tuple[str, ...] = ("single",), log_level: str = "info",
+                 stagger_s: float = 0.0):
         self.tmp, self.bins, self.tag = tmp, bins, tag
         self.config_text = config_text
         self.env = dict(env)
@@ -62,7 +63,13 @@ class Fleet:
         self.log_level = log_level
         self.monitors: dict[str, Daemon] = {}
         self.starts = 0
-        for loc in locations:
+        # With `stagger_s`, the locations after the first start at random moments within it (seeded by the
+        # set-up's tag), so their probe cycles and takeover checks fall at different phases, as in a real fleet.
+        rng = random.Random(tag)
+        offsets = [0.0] + sorted(rng.uniform(0, stagger_s) for _ in locations[1:])
+        t0 = time.monotonic()
+        for loc, offset in zip(locations, offsets):
+            time.sleep(max(0.0, t0 + offset - time.monotonic()))
             self.start(loc)
 
     def start(self, location: str) -> Daemon:
@@ -108,7 +115,7 @@ def _detect_trials(tmp: TempDir, bins: zumik.Binaries, tag: str, database_url: s
         name=f"locdetect-{tag}", interval_s=INTERVAL_S, confirmation_s=CONFIRM_S,
         extra=_pg_settings() if database_url else "")
     fleet = Fleet(tmp, bins, f"detect-{tag}", text, zumik.monitor_env({"DISCORD_WEBHOOK_URL": discord.url}),
-                  database_url, locations)
+                  database_url, locations, stagger_s=INTERVAL_S)
     try:
         time.sleep(INTERVAL_S + 1.5)  # every location has probed every property healthy at least once
         fleet.check_alive()
@@ -242,15 +249,7 @@ def _failover_trial(tmp: TempDir, bins: zumik.Binaries, kit: zumik.BundleKit, tr
                                     f"remediation_lease: {int(LEASE_S * 1000)}ms\n")
         env = zumik.monitor_env({"DISCORD_WEBHOOK_URL": discord.url, "OPS_AGENT_URL": agent.url,
                                  "OPS_AGENT_TOKEN": agent.token, "MAX_REMEDIATION_ROUNDS": "2"})
-        # Locations start at random moments within one interval (seeded per trial), so their takeover checks
-        # fall at different phases, as in a real fleet; a single instance starts at once.
-        rng = random.Random(trial)
-        offsets = sorted(rng.uniform(0, INTERVAL_S) for _ in locations[1:])
-        fleet = Fleet(tmp, bins, f"failover-{trial}", text, env, database_url, locations[:1])
-        t0 = time.monotonic()
-        for loc, offset in zip(locations[1:], offsets):
-            time.sleep(max(0.0, t0 + offset - time.monotonic()))
-            fleet.start(loc)
+        fleet = Fleet(tmp, bins, f"failover-{trial}", text, env, database_url, locations, stagger_s=INTERVAL_S)
         journal, session = journal_of(zumik.store_path_of(text))
         # Until the remediator's journal holds the slow action (written, fenced, just before the agent call).
         deadline = time.monotonic() + INTERVAL_S + CONFIRM_S + 2 * PROBE_TIMEOUT_S + 20
