@@ -120,15 +120,20 @@ class Session:
     END = "@@zumik-bench-end@@"
 
     def __init__(self, cluster: Cluster, database: str):
+        # Errors (a query that fails answers no rows) go to a file, so an unread pipe can never block psql.
+        self.errors = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen(
             [f"{BIN}/psql", "-h", cluster.socket_dir, "-p", str(cluster.port), "-U", USER, "-d", database,
              "-X", "-q", "-A", "-t", "-F", "\t", "-v", "ON_ERROR_STOP=0"],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1,
-            cwd="/")
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors, text=True, bufsize=1, cwd="/")
+
+    def _stderr_tail(self) -> str:
+        self.errors.seek(0)
+        return self.errors.read()[-300:]
 
     def query(self, sql: str, timeout: float = 30) -> list[list[str]]:
         if self.proc.poll() is not None:
-            raise BenchError(f"psql exited {self.proc.returncode}: {self.proc.stderr.read()[-300:]}")
+            raise BenchError(f"psql exited {self.proc.returncode}: {self._stderr_tail()}")
         self.proc.stdin.write(sql.rstrip().rstrip(";") + ";\n\\echo " + self.END + "\n")
         self.proc.stdin.flush()
         rows = []
@@ -136,7 +141,7 @@ class Session:
         while time.monotonic() < deadline:
             line = self.proc.stdout.readline()
             if not line:
-                raise BenchError(f"psql ended while answering {sql[:80]!r}: {self.proc.stderr.read()[-300:]}")
+                raise BenchError(f"psql ended while answering {sql[:80]!r}: {self._stderr_tail()}")
             line = line.rstrip("\n")
             if line == self.END:
                 return rows
@@ -146,7 +151,7 @@ class Session:
     def scalar(self, sql: str) -> str:
         rows = self.query(sql)
         if not rows or not rows[0]:
-            raise BenchError(f"no value from {sql[:80]!r}")
+            raise BenchError(f"no value from {sql[:80]!r}: {self._stderr_tail()}")
         return rows[0][0]
 
     def close(self) -> None:
@@ -158,6 +163,7 @@ class Session:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(5)
+        self.errors.close()
 
     def __enter__(self):
         return self
