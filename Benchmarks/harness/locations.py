@@ -449,18 +449,30 @@ class _PostgresCounters:
         self.cluster, self.fleet = cluster, fleet
         self.session = cluster.session(database)
         self.session.query("CREATE EXTENSION IF NOT EXISTS pg_walinspect")
+        self.polls = 0
+        self.waits: dict[str, int] = {}
+
+    def sample_waits(self) -> None:
+        """Which statements wait for a lock right now (pg_stat_activity), added up over the window's polls."""
+        self.polls += 1
+        for stmt, n in self.session.query(
+                "SELECT left(regexp_replace(query, '\\s+', ' ', 'g'), 48), count(*) FROM pg_stat_activity "
+                "WHERE datname = current_database() AND wait_event_type = 'Lock' GROUP BY 1"):
+            self.waits[stmt] = self.waits.get(stmt, 0) + int(n)
 
     def samples(self) -> int:
         rows = self.session.query("SELECT count(*) FROM probe_samples")  # none before the schema exists
         return int(rows[0][0]) if rows else 0
 
     def busy(self) -> bool:
+        """A transaction that has written (it holds a transaction id) is in progress."""
         return int(self.session.scalar("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                       "AND pid <> pg_backend_pid() AND state <> 'idle'")) > 0
+                                       "AND backend_xid IS NOT NULL")) > 0
 
     def snapshot(self) -> dict:
         rows = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in self.session.query(
             "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables")}
+        self.polls, self.waits = 0, {}
         return {"samples": self.samples(), "rows": rows, "lsn": self.session.scalar("SELECT pg_current_wal_lsn()"),
                 "cpu_db": self.cluster.cpu_s(),
                 "cpu_monitors": sum(proc_cpu_s(d.pid) for d in self.fleet.monitors.values())}
@@ -485,6 +497,7 @@ class _PostgresCounters:
                 out["commits"] += int(count)
         out["row_ops"] = tuple(ops)
         out["rows"] = _table_deltas(a["rows"], b["rows"])
+        out["lock_waits"] = {k: v / max(1, self.polls) for k, v in self.waits.items()}
         return out
 
     def close(self) -> None:
@@ -513,6 +526,8 @@ def _wait_samples(counters, target: int, fleet: Fleet, timeout: float) -> None:
         fleet.check_alive()
         if counters.samples() >= target:
             return
+        if isinstance(counters, _PostgresCounters):
+            counters.sample_waits()
         time.sleep(0.25)
     raise BenchError(f"the store holds {counters.samples()} of {target} probe samples after {timeout:.0f}s")
 
@@ -520,11 +535,11 @@ def _wait_samples(counters, target: int, fleet: Fleet, timeout: float) -> None:
 def _window(counters, fleet: Fleet, probes_per_cycle: int, cycles: int) -> dict:
     """Counter deltas between two idle moments `cycles` cycles apart, and the cycles they hold (probe samples
     recorded ÷ probes per cycle)."""
-    idle = _settle(counters, fleet, WRITE_INTERVAL_S + 30)
+    idle = _settle(counters, fleet, 2 * WRITE_INTERVAL_S)
     a = counters.snapshot()
     _wait_samples(counters, a["samples"] + cycles * probes_per_cycle, fleet,
                   timeout=(cycles + 1) * WRITE_INTERVAL_S + 60)
-    idle = _settle(counters, fleet, WRITE_INTERVAL_S + 30) and idle
+    idle = _settle(counters, fleet, 2 * WRITE_INTERVAL_S) and idle
     b = counters.snapshot()
     out = counters.delta(a, b)
     out["cycles"] = (b["samples"] - a["samples"]) / probes_per_cycle
@@ -552,7 +567,7 @@ def _writes_setup(tmp: TempDir, bins: zumik.Binaries, cluster: postgres.Cluster,
             counters = _SQLiteCounters(zumik.store_path_of(text), fleet.monitors["single"])
         _wait_samples(counters, per_cycle, fleet, timeout=WRITE_INTERVAL_S + 60)
         if on_postgres:
-            _settle(counters, fleet, WRITE_INTERVAL_S + 30)
+            _settle(counters, fleet, 2 * WRITE_INTERVAL_S)
             counters.session.query("CHECKPOINT")  # the window then holds no timed checkpoint (postgres.Cluster)
         # One more whole cycle as warm-up (after a checkpoint, a page's first change logs the whole page).
         _wait_samples(counters, counters.samples() + per_cycle, fleet, timeout=2 * WRITE_INTERVAL_S + 60)
@@ -623,6 +638,9 @@ def measure_writes(res: Results, tmp: TempDir, bins: zumik.Binaries, cluster: po
             per += (f"; {r['commits'] / r['cycles']:,.0f} commits, {r['locks'] / r['cycles']:,.0f} row locks, "
                     f"WAL {_fmt_bytes(r['bytes'] / r['cycles'])} of which full-page images "
                     f"{_fmt_bytes(r['fpi'] / r['cycles'])}; server CPU {fmt_ms(r['cpu_db'] / r['cycles'])}")
+            waits = sorted(r["lock_waits"].items(), key=lambda kv: -kv[1])[:3]
+            per += ("; backends waiting for a lock (mean over the window's polls): "
+                    + (", ".join(f"{n:.1f} in `{stmt.strip()}…`" for stmt, n in waits) if waits else "none"))
         res.notes.append(f"many locations, store writes, {what}: {per}")
     res.notes.append("many locations, store writes: PostgreSQL rows and commits are counted from the WAL between "
                      "the window's LSNs (pg_walinspect); the split by table is pg_stat_user_tables (flushed lazily, "
