@@ -65,6 +65,6 @@ cmd=(python3 Benchmarks/harness/bench.py --bin-dir .build/release --out Benchmar
     "${build_seconds[@]}" "${pass[@]}")
 # Bounded: the harness bounds every loop; the timeout is the backstop.
 if [ "$docker" = 1 ]; then
-    exec timeout --kill-after=30 900 bash scripts/with-docker.sh "${cmd[@]}"
+    exec timeout --kill-after=30 1500 bash scripts/with-docker.sh "${cmd[@]}"
 fi
-exec timeout --kill-after=10 900 "${cmd[@]}"
+exec timeout --kill-after=10 1500 "${cmd[@]}"
