@@ -15,11 +15,12 @@ The monitors of a fleet run on loopback, each with its own `ZUMIK_LOCATION`, all
   was renewed by the journal write before the action; the others look for expired leases every
   min(lease, interval)). The single-instance peer: the SQLite monitor killed the same way and started again at
   once (as systemd's Restart= would), until its first journal entry.
-- Store writes: 1,000 healthy properties (a real nginx) probed by 1 or 3 locations for whole cycles. PostgreSQL:
-  rows inserted / updated / deleted (pg_stat_user_tables) and WAL bytes (pg_current_wal_lsn) over the window,
-  and the server's CPU (/proc). SQLite: bytes the monitor wrote (/proc/PID/io wchar: its file writes; its
-  probes use send(), its logs are off) and the files' growth, then rows, counted by triggers added for a second
-  window (triggers write too, so bytes are taken before they exist).
+- Store writes: 1,000 healthy properties (a real nginx) probed by 1 or 3 locations, over a window of whole
+  cycles (it starts and ends while the store is idle between cycles). PostgreSQL: rows inserted / updated /
+  deleted and commits from the WAL between the window's LSNs (pg_walinspect), WAL bytes, the server's CPU
+  (/proc), and which statements wait for locks (pg_stat_activity, polled). SQLite: bytes the monitor wrote
+  (/proc/PID/io wchar: its file writes; its probes use send(), its logs are off) and the files' growth, then
+  rows, counted by triggers added for a second window (triggers write too, so bytes are taken before they exist).
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def _detect_trials(tmp: TempDir, bins: zumik.Binaries, tag: str, database_url: s
                     if t is not None:
                         found[i] = t - t_stop
             time.sleep(0.05)
-        time.sleep(1.0)  # a duplicate alert would come from another location's record, within a cycle
+        time.sleep(INTERVAL_S)  # a duplicate would come from another location's confirmation, within a cycle
         fleet.check_alive()
         downs = [sum(1 for _, doc in list(discord.received) if _matches_down(json.dumps(doc), n)) for n in names]
         return {"times": sorted(found.values()), "missed": [names[i] for i in range(k) if i not in found],
