@@ -102,6 +102,9 @@ final class FleetScenario: @unchecked Sendable {
         confirmation_delay: 100ms
         store: postgres
         remediation_lease: \(Self.lease)s
+        store_outage:
+          notify_after: 2s
+          connection_wait: 2s
         control:
           listen: 127.0.0.1:9464
         discord:
@@ -185,6 +188,9 @@ struct FleetPosts: Equatable, CustomStringConvertible {
     var edits = 0
     var recoveries = 0
     var pages = 0
+    /// The direct "monitoring degraded" / "monitoring restored" messages of a database outage (one per location).
+    var degraded = 0
+    var restored = 0
     var advisories: [String] = []
     var clearings: [String] = []
     var other: [String] = []
@@ -200,6 +206,10 @@ struct FleetPosts: Equatable, CustomStringConvertible {
                 advisories.append(title)
             } else if let title = titles.first(where: { $0.contains("sees it healthy again") }) {
                 clearings.append(title)
+            } else if titles.contains(where: { $0.hasPrefix("Monitoring degraded") }) {
+                degraded += 1
+            } else if titles.contains(where: { $0.hasPrefix("Monitoring restored") }) {
+                restored += 1
             } else if record.request.target.contains("wait=true") {
                 incidentMessages += 1
             } else if titles.contains(where: { $0.contains("recovered") }) {
@@ -212,6 +222,7 @@ struct FleetPosts: Equatable, CustomStringConvertible {
 
     var description: String {
         "incident messages \(incidentMessages), edits \(edits), recoveries \(recoveries), pages \(pages), "
-            + "advisories \(advisories), clearings \(clearings), other \(other)"
+            + "degraded \(degraded), restored \(restored), advisories \(advisories), clearings \(clearings), "
+            + "other \(other)"
     }
 }
