@@ -149,6 +149,7 @@ let package = Package(
             name: "Remediation",
             dependencies: [
                 "ActionKit",
+                "ActionPluginKit",
                 "Monitor",
                 "Probing",
                 .product(name: "Logging", package: "swift-log"),

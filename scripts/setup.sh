@@ -40,8 +40,9 @@ done
 bash "$here/docker-setup.sh" >/dev/null
 
 # Python tools: JSON Schema validation of what we send to OpenAI/Discord; the API fuzzer; the
-# reference MCP client the agent's MCP tests drive it with; selenium drives Chromium for the status page test.
-python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis mcp selenium
-import jsonschema, schemathesis, mcp, selenium  # noqa: F401
+# reference MCP client the agent's MCP tests drive it with; selenium drives Chromium for the status page test;
+# tiktoken + bpe-openai count the remediation prompt's tokens (RemediationPromptBudgetTests).
+python3 - <<'PY' 2>/dev/null || python3 -m pip install -q --disable-pip-version-check jsonschema schemathesis mcp selenium tiktoken bpe-openai
+import jsonschema, schemathesis, mcp, selenium, tiktoken, bpe_openai  # noqa: F401
 PY
 echo "setup: ok"

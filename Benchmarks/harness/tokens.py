@@ -279,3 +279,16 @@ def measure(res: Results, bins: zumik.Binaries) -> None:
         res.missing("4", "prompt tokens per round", str(e), aim="≤ 3000 per round")
     finally:
         tmp.cleanup()
+
+
+if __name__ == "__main__":
+    # `python3 tokens.py count BODY.json…`: each request body's [message tokens, tools tokens] as one JSON
+    # array, counted as above (the Swift prompt-budget test uses it, so the two count alike).
+    if len(sys.argv) < 3 or sys.argv[1] != "count":
+        sys.exit("usage: tokens.py count BODY.json…")
+    counter = encoding()
+    bodies = []
+    for name in sys.argv[2:]:
+        with open(name) as f:
+            bodies.append(json.load(f))
+    print(json.dumps([list(count_request(counter, body)) for body in bodies]))

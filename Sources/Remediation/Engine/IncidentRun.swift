@@ -12,6 +12,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
     let logger: Logger
     var entries: [RemediationJournalEntry] = []
     var path: RemediationPath = .model
+    /// The latest output digest of each action run in this process (for "what changed" and the history).
+    var readings: [String: OutputDigest] = [:]
 
     init(engine: RemediationEngine<C>, incident: RemediationIncident, logger: Logger) {
         self.engine = engine
@@ -233,6 +235,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             )
         }
         let summary = RemediationTexts.summary(of: result)
+        let digest = OutputDigest(result)
+        let previous = readings.updateValue(digest, forKey: action.id)
         let resultEntry = RemediationJournalEntry(
             incidentID: incident.id,
             kind: .actionResult,
@@ -247,7 +251,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
                 resultEntry,
                 notice: RemediationTexts.diagnosticRead(label: label, reason: reason, summary: summary)
             )
-            return .next(toolText(action, result, verdict: nil))
+            return .next(toolText(action, result, digest: digest, previous: previous, verdict: nil))
         }
         // A remediation's result is announced together with its re-probe, below.
         try await append(resultEntry, notice: nil)
@@ -270,7 +274,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
             .init(incidentID: incident.id, kind: .reprobe, path: path, tool: action.id, reprobe: verdict.summary),
             notice: roundText + RemediationTexts.roundsLeft(roundsLeft, of: policy.maxRounds)
         )
-        return .next(toolText(action, result, verdict: verdict))
+        return .next(toolText(action, result, digest: digest, previous: previous, verdict: verdict))
     }
 
     /// Journals the refused calls of one model reply, each costing a round, with one notice for all of them.
@@ -339,11 +343,18 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         entries.append(entry)
     }
 
-    func toolText(_ action: AgentAPI.CatalogAction, _ result: AgentAPI.RunResult, verdict: ProbeVerdict?) -> String {
+    func toolText(
+        _ action: AgentAPI.CatalogAction,
+        _ result: AgentAPI.RunResult,
+        digest: OutputDigest,
+        previous: OutputDigest?,
+        verdict: ProbeVerdict?
+    ) -> String {
         RemediationTexts.toolText(
             action,
             result,
-            property: incident.property,
+            digest: digest,
+            previous: previous,
             verdict: verdict,
             roundsLeft: roundsLeft,
             maxRounds: policy.maxRounds,

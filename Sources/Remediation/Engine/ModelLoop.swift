@@ -11,18 +11,12 @@ extension IncidentRun {
         path = .model
         let done = Set(tried)
         var available = offered.filter { !($0.kind == .remediation && done.contains($0.id)) }
-        var messages: [OpenAIChat.Message] = [
-            .system(RemediationTexts.systemPrompt(maxRounds: policy.maxRounds)),
-            .user(
-                RemediationTexts.briefing(
-                    incident,
-                    available: available,
-                    history: entries.filter { $0.kind == .actionResult || $0.kind == .reprobe },
-                    roundsLeft: roundsLeft,
-                    maxRounds: policy.maxRounds
-                )
-            ),
-        ]
+        // Each request: the system prompt, the briefing (with the condensed history of everything before the
+        // model's latest reply), and that reply with what answered it. Earlier replies, their arguments and
+        // their full tool results are not re-sent; the history keeps what they did and found.
+        var window: [OpenAIChat.Message] = []
+        var condensed = entries.count
+        var findings = readings
         var turns = 0
         while roundsLeft > 0 {
             try Task.checkCancellation()
@@ -32,7 +26,18 @@ extension IncidentRun {
             turns += 1
             let reply: ModelReply
             do {
-                reply = try await model.complete(messages: messages, tools: RemediationTools.tools(for: available))
+                let briefing = RemediationTexts.briefing(
+                    incident,
+                    available: available,
+                    history: RemediationTexts.history(Array(entries.prefix(condensed)), findings: findings),
+                    roundsLeft: roundsLeft,
+                    maxRounds: policy.maxRounds
+                )
+                reply = try await model.complete(
+                    messages: [.system(RemediationTexts.systemPrompt(maxRounds: policy.maxRounds)), .user(briefing)]
+                        + window,
+                    tools: RemediationTools.tools(for: available)
+                )
             } catch {
                 // A call cut short by shutdown is not a model failure: resume on the model path later.
                 try Task.checkCancellation()
@@ -61,13 +66,16 @@ extension IncidentRun {
                 return try await ladder(agent: agent, offered: offered, why: "the model API failed (malformed)")
             }
             let calls = message.toolCalls ?? []
+            window = []
+            condensed = entries.count
+            findings = readings
             guard !calls.isEmpty else {
                 try await violations([(nil, "the model replied without a tool call")], requestID: requestID)
-                messages.append(.init(role: .assistant, content: message.content ?? message.refusal ?? ""))
-                messages.append(.user(RemediationTexts.noToolCall(roundsLeft: roundsLeft, maxRounds: policy.maxRounds)))
+                window.append(.init(role: .assistant, content: clip(message.content ?? message.refusal ?? "", 500)))
+                window.append(.user(RemediationTexts.noToolCall(roundsLeft: roundsLeft, maxRounds: policy.maxRounds)))
                 continue
             }
-            messages.append(
+            window.append(
                 .init(
                     role: .assistant,
                     content: message.content,
@@ -95,7 +103,7 @@ extension IncidentRun {
                 switch decision {
                 case .refuse(let tool, let why, let toolMessage):
                     refused.append((tool, why))
-                    messages.append(.tool(callID: call.id, toolMessage))
+                    window.append(.tool(callID: call.id, toolMessage))
                 case .escalate(let reason):
                     return try await page("the model escalated: \(clip(reason, 300))", requestID: requestID)
                 case .run(let action, let reason):
@@ -104,7 +112,7 @@ extension IncidentRun {
                     case .unreachable(let message):
                         return try await page(RemediationTexts.becameUnreachable(host: incident.host, message))
                     case .next(let text):
-                        messages.append(.tool(callID: call.id, text))
+                        window.append(.tool(callID: call.id, text))
                     }
                     if action.kind == .remediation { available.removeAll { $0.id == action.id } }
                 }

@@ -80,7 +80,7 @@ public struct RemediationPolicy: Sendable {
     public var maxModelTurns: Int
     /// Wait after a remediation before the re-probe.
     public var settle: Duration
-    /// Bytes of command output a tool message may carry.
+    /// Bytes of command output digest (``OutputDigest``) a tool message may carry between the frame tags.
     public var toolOutputBudget: Int
     /// The on-call user to @mention on a page; without it the page goes out without a mention.
     public var alertUserID: String?
@@ -89,7 +89,7 @@ public struct RemediationPolicy: Sendable {
         maxRounds: Int = 3,
         maxModelTurns: Int = 10,
         settle: Duration = .seconds(20),
-        toolOutputBudget: Int = 4096,
+        toolOutputBudget: Int = 1200,
         alertUserID: String? = nil
     ) {
         self.maxRounds = max(0, maxRounds)

@@ -14,14 +14,15 @@ public enum RemediationTools {
         catalog.actions.filter { $0.targets.contains(service) }
     }
 
-    /// One strict function tool per action, described by its kind, title and description, with a
-    /// single required `reason` parameter; plus `escalate_to_human`.
+    /// One strict function tool per action, described by its manifest description, with a single
+    /// required `reason` parameter; plus `escalate_to_human`. What `reason` is for is said once, in the
+    /// system prompt, not in every tool.
     public static func tools(for actions: [AgentAPI.CatalogAction]) -> [OpenAIChat.Tool] {
         OpenAITools.render(actions).map {
             OpenAIChat.Tool(
                 name: $0.function.name,
                 description: $0.function.description,
-                parameters: $0.function.parameters,
+                parameters: reasonParameters(nil),
                 strict: $0.function.strict
             )
         } + [
@@ -34,12 +35,12 @@ public enum RemediationTools {
         ]
     }
 
-    static func reasonParameters(_ description: String) -> JSONValue {
-        .object([
+    static func reasonParameters(_ description: String?) -> JSONValue {
+        var reason: [String: JSONValue] = ["type": .string("string")]
+        reason["description"] = description.map { .string($0) }
+        return .object([
             "type": .string("object"),
-            "properties": .object([
-                "reason": .object(["type": .string("string"), "description": .string(description)])
-            ]),
+            "properties": .object(["reason": .object(reason)]),
             "required": .array([.string("reason")]),
             "additionalProperties": .bool(false),
         ])
