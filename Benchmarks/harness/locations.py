@@ -482,8 +482,11 @@ class _PostgresCounters:
     def snapshot(self) -> dict:
         rows = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in self.session.query(
             "SELECT relname, n_tup_ins, n_tup_upd, n_tup_del FROM pg_stat_user_tables")}
+        # The lock waits polled since the previous snapshot; counting starts afresh.
+        waits = {k: v / max(1, self.polls) for k, v in self.waits.items()}
         self.polls, self.waits = 0, {}
         return {"samples": self.samples(), "rows": rows, "lsn": self.session.scalar("SELECT pg_current_wal_lsn()"),
+                "lock_waits": waits,
                 "cpu_db": self.cluster.cpu_s(),
                 "cpu_monitors": sum(proc_cpu_s(d.pid) for d in self.fleet.monitors.values())}
 
@@ -507,7 +510,7 @@ class _PostgresCounters:
                 out["commits"] += int(count)
         out["row_ops"] = tuple(ops)
         out["rows"] = _table_deltas(a["rows"], b["rows"])
-        out["lock_waits"] = {k: v / max(1, self.polls) for k, v in self.waits.items()}
+        out["lock_waits"] = b["lock_waits"]
         return out
 
     def close(self) -> None:
