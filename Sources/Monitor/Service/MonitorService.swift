@@ -34,6 +34,8 @@ public final class MonitorService: Service {
         var responding: Set<IncidentID> = []
         /// When to look for remediations to take over next (`takeOverExpiredRemediations`).
         var nextTakeover: Date = .distantPast
+        /// When to renew this location's heartbeat next (`renewLocation`, once per cycle).
+        var nextHeartbeat: Date = .distantPast
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
         /// Properties silenced by an open maintenance window: the window's name and end.
@@ -106,6 +108,7 @@ public final class MonitorService: Service {
                 await openMaintenanceWindows(now: start)
                 metrics.cycle(at: start)
                 await endExpiredSilences(now: start)
+                await renewLocation(now: start)
                 await takeOverExpiredRemediations(now: start)
                 await remindDue()
                 for property in duePropertiesAndReschedule(now: start) {
@@ -194,7 +197,7 @@ public final class MonitorService: Service {
                 result,
                 at: LocationContext(
                     name: config.store.location,
-                    liveWindow: 3 * config.interval.timeInterval,
+                    liveWindow: config.locationLiveWindow,
                     quorum: property.quorum
                 ),
                 policy: policy(for: property),
@@ -499,6 +502,7 @@ public final class MonitorService: Service {
         let states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let at = now()
         let maintenance = schedule.withLock { $0.maintenance }
+        let fleet = try await fleetStatus(at: at)
         var properties: [StatusReport.PropertyStatus] = []
         for property in config.properties {
             let state = states[property.name]
@@ -514,7 +518,8 @@ public final class MonitorService: Service {
                     silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
                     lastResult: state?.lastResult,
                     openIncident: incident,
-                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil }
+                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil },
+                    locations: fleet.map { $0.views[property.name] ?? [] }
                 )
             )
         }
@@ -522,7 +527,8 @@ public final class MonitorService: Service {
             generatedAt: at,
             configGeneration: configGeneration,
             pager: pager.report,
-            properties: properties
+            properties: properties,
+            locations: fleet?.locations
         )
     }
 }

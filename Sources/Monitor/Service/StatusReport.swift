@@ -9,6 +9,8 @@ public struct StatusReport: Sendable, Codable {
     /// Whether alerts and pages reach Discord (`state` `ok` or `broken`, with the error and how to fix it).
     public var pager: PagerHealth.Report
     public var properties: [PropertyStatus]
+    /// The fleet's locations and their heartbeats (nil: a store without locations).
+    public var locations: [FleetLocation]?
 
     public struct PropertyStatus: Sendable, Codable {
         public var name: String
@@ -22,9 +24,11 @@ public struct StatusReport: Sendable, Codable {
         public var openIncident: Incident?
         /// The scheduled maintenance window holding this property's alerts and remediation, while it is open.
         public var maintenance: Maintenance?
+        /// What each location has confirmed about the property, by location (nil: a store without locations).
+        public var locations: [LocationView]?
 
         enum CodingKeys: String, CodingKey {
-            case name, url, state
+            case name, url, state, locations
             case alertOnly = "alert_only"
             case host
             case silencedUntil = "silenced_until"
@@ -40,9 +44,24 @@ public struct StatusReport: Sendable, Codable {
         public var until: Date
     }
 
+    /// A location of the fleet: its last heartbeat, whether it is in the quorum now, and since when it has been
+    /// announced silent.
+    public struct FleetLocation: Sendable, Codable, Hashable {
+        public var name: String
+        public var lastSeen: Date
+        public var live: Bool
+        public var silentSince: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case name, live
+            case lastSeen = "last_seen"
+            case silentSince = "silent_since"
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
         case configGeneration = "config_generation"
-        case pager, properties
+        case pager, properties, locations
     }
 }
