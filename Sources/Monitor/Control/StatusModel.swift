@@ -123,6 +123,15 @@ public struct TimelineEntry: Sendable, Codable, Hashable {
 public struct LatencyReport: Sendable, Codable {
     public var property: String
     public var hours: [LatencyHour]
+    /// The same window per probing location (from the raw samples), by location.
+    public var locations: [LocationLatency]?
+}
+
+/// One location's latency over a window: phase → percentiles.
+public struct LocationLatency: Sendable, Codable, Hashable {
+    public var location: String
+    public var probes: Int
+    public var phases: [String: Percentiles]
 }
 
 public struct LatencyHour: Sendable, Codable, Hashable {

@@ -183,7 +183,7 @@ public final class MonitorService: Service {
         if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
         logger.debug("probe", metadata: meta)
         do {
-            try await history?.appendSample(HistorySample(result))
+            try await history?.appendSample(HistorySample(result, location: config.store.location))
         } catch {
             // Only the history misses this probe; the state, incidents and alerts are recorded below.
             logger.error(

@@ -105,6 +105,7 @@ public final class MonitorStore: MonitorStorage {
             try db.execute(sql: LeaseRepository.schema)
         }
         Self.registerLocationSilence(&migrator)
+        HistoryRepository.registerLocationMigration(&migrator)
         try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
     }
 
