@@ -35,24 +35,19 @@ import Testing
     /// The hourly and daily figures of `api` over the two hours, read at their end.
     func figures(_ history: any HistoryStorage) async throws -> (uptime: Double?, down: Double, worst: Health?) {
         let end = day0 + 7200
-        let hours = try await history.buckets(
-            .hour,
-            property: "api",
-            from: day0,
-            to: end,
-            now: end,
-            spanCap: spanCap,
-            latency: false
-        )
-        let days = try await history.buckets(
-            .day,
-            property: "api",
-            from: day0,
-            to: end,
-            now: end,
-            spanCap: spanCap,
-            latency: false
-        )
+        func read(_ length: HistoryBucket.Length) async throws -> [HistoryBucket] {
+            try await history.buckets(
+                length,
+                property: "api",
+                from: day0,
+                to: end,
+                now: end,
+                spanCap: spanCap,
+                latency: false
+            )
+        }
+        let hours = try await read(.hour)
+        let days = try await read(.day)
         return (uptime(of: hours), hours.reduce(0) { $0 + $1.downtimeSeconds }, days.first?.worst)
     }
 

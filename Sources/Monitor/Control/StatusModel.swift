@@ -29,9 +29,11 @@ public struct PropertySummary: Sendable, Codable {
     public var days: [DayCell]
     /// `notAfter` of the certificate the last probe saw (https only).
     public var certificateExpiry: Date?
+    /// What each live location sees, when more than one reports the property (nil otherwise).
+    public var locations: [LocationView]?
 
     enum CodingKeys: String, CodingKey {
-        case name, state
+        case name, state, locations
         case silencedUntil = "silenced_until"
         case uptime, days
         case certificateExpiry = "certificate_expiry"

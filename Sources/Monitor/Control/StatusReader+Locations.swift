@@ -14,6 +14,24 @@ extension StatusReader {
         }.sorted { $0.location < $1.location }
     }
 
+    /// `summary` with each property's per-location view where more than one live location reports it.
+    func withLocations(_ summary: StatusSummary, now: Date) async throws -> StatusSummary {
+        guard let fleet = storage as? any LocationStorage else { return summary }
+        let window = config.locationLiveWindow
+        let live = Set(try await fleet.locations().filter { $0.isLive(at: now, window: window) }.map(\.name))
+        let views = Dictionary(
+            grouping: try await fleet.locationViews(property: nil).filter { live.contains($0.location) },
+            by: \.property
+        )
+        var summary = summary
+        for index in summary.properties.indices {
+            if let own = views[summary.properties[index].name], own.count > 1 {
+                summary.properties[index].locations = own
+            }
+        }
+        return summary
+    }
+
     /// Phase name → p50 and p95 (ms, one decimal) of each histogram with data.
     static func percentiles(_ latency: [LatencyPhase: LatencyHistogram]) -> [String: Percentiles] {
         var phases: [String: Percentiles] = [:]

@@ -101,12 +101,13 @@ public struct StatusReader: Sendable {
             .sorted { $0.openedAt > $1.openedAt }
             .prefix(Self.recentIncidentLimit)
             .map { Self.summary($0, now: now) }
-        return StatusSummary(
+        let summary = StatusSummary(
             title: config.statusPage.title,
             generatedAt: now,
             properties: properties,
             incidents: Array(incidents)
         )
+        return try await withLocations(summary, now: now)
     }
 
     public func latency(property: String, hours count: Int, now: Date) async throws -> LatencyReport {

@@ -28,5 +28,25 @@ enum LocationRows {
         return out + "</tbody></table></div>\n"
     }
 
+    /// The public page's state cell: "Down in 1 of 3 locations" (or "Operational in all 3 locations"), then
+    /// each location's state as symbol and word. Nothing when one location reports.
+    static func status(_ p: PropertySummary) -> String {
+        guard let locations = p.locations, locations.count > 1 else { return "" }
+        let failing = locations.filter { $0.state != .healthy }
+        let worst: Health = failing.contains { $0.state == .down } ? .down : failing.isEmpty ? .healthy : .degraded
+        let word = HTML.label(worst).word
+        let line =
+            failing.isEmpty
+            ? "\(word) in all \(locations.count) locations"
+            : "\(word) in \(failing.count) of \(locations.count) locations"
+        var out = "<br><span class=\"muted\" data-locations-summary>\(line)</span><ul class=\"locations\">"
+        for view in locations {
+            let location = HTML.escape(name(view.location))
+            out +=
+                "<li data-location=\"\(HTML.escape(view.location))\" data-state=\"\(view.state.rawValue)\">\(location): \(HTML.state(view.state))</li>"
+        }
+        return out + "</ul>"
+    }
+
     static func name(_ location: String) -> String { location.isEmpty ? "(before locations)" : location }
 }

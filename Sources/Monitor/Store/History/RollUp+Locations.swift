@@ -15,6 +15,22 @@ extension RollUp {
         var start: Date
         var end: Date
         var health: Health
+
+        /// Adds the span to the buckets it crosses (split at their boundaries): observed seconds, and downtime
+        /// when down. `bucket` updates the bucket starting at a date.
+        func spread(_ length: HistoryBucket.Length, _ bucket: (Date, (inout HistoryBucket) -> Void) -> Void) {
+            var spanStart = start
+            while spanStart < end {
+                let bucketStart = HistoryBucket.start(of: spanStart, length)
+                let pieceEnd = min(end, bucketStart.addingTimeInterval(length.rawValue))
+                let seconds = pieceEnd.timeIntervalSince(spanStart)
+                bucket(bucketStart) { b in
+                    b.observedSeconds += seconds
+                    if health == .down { b.downtimeSeconds += seconds }
+                }
+                spanStart = pieceEnd
+            }
+        }
     }
 
     /// The fleet's state over `[from, to)`: consecutive segments, each with its state (uncovered time left out).
@@ -89,19 +105,7 @@ extension RollUp {
                 b.count(fleet(at: sample.at) ?? sample.health, timings: sample.timings)
             }
         }
-        for segment in segments {
-            var spanStart = segment.start
-            while spanStart < segment.end {
-                let start = HistoryBucket.start(of: spanStart, length)
-                let pieceEnd = min(segment.end, start.addingTimeInterval(length.rawValue))
-                let seconds = pieceEnd.timeIntervalSince(spanStart)
-                bucket(start) { b in
-                    b.observedSeconds += seconds
-                    if segment.health == .down { b.downtimeSeconds += seconds }
-                }
-                spanStart = pieceEnd
-            }
-        }
+        for segment in segments { segment.spread(length, bucket) }
         return buckets.values.sorted { $0.start < $1.start }
     }
 }

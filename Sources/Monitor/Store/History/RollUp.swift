@@ -41,18 +41,12 @@ public enum RollUp {
                 }
             }
             let next = index + 1 < samples.count ? samples[index + 1].at : to
-            var spanStart = max(sample.at, from)
-            let spanEnd = min(next, sample.at.addingTimeInterval(spanCap), to)
-            while spanStart < spanEnd {
-                let start = HistoryBucket.start(of: spanStart, length)
-                let pieceEnd = min(spanEnd, start.addingTimeInterval(length.rawValue))
-                let seconds = pieceEnd.timeIntervalSince(spanStart)
-                bucket(start) { b in
-                    b.observedSeconds += seconds
-                    if sample.health == .down { b.downtimeSeconds += seconds }
-                }
-                spanStart = pieceEnd
-            }
+            let span = Span(
+                start: max(sample.at, from),
+                end: min(next, sample.at.addingTimeInterval(spanCap), to),
+                health: sample.health
+            )
+            span.spread(length, bucket)
         }
         return buckets.values.sorted { $0.start < $1.start }
     }
