@@ -49,8 +49,8 @@ struct FleetStatusPageBrowserTests {
             )
         }
         for location in ["fra", "iad", "sin"] { try await report(.healthy, from: location, at: now - 10) }
-        try await report(.down, from: "fra", at: now - 5)
-        try await report(.down, from: "fra", at: now - 4)
+        // Confirmed at the second failure, advised two probes later (Quorum.advisoryPatience).
+        for second in 6...9 { try await report(.down, from: "fra", at: now - 10 + Double(second)) }
         // Their latency, for the operator view's per-location table.
         for (location, ms) in [("fra", 40.0), ("sin", 250.0)] {
             try await store.appendSample(

@@ -29,7 +29,8 @@ import ZumikTestSupport
     func statusShowsEachLocationsViewAndTheFleet(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         for location in ["a", "b", "c"] { try await record(storage, .healthy, from: location, at: t0) }
-        for i in 1...2 {
+        // a confirms at t0 + 2 and advises two probes later (Quorum.advisoryPatience).
+        for i in 1...4 {
             try await record(storage, .down, from: "a", at: t0 + Double(i))
             try await record(storage, .healthy, from: "b", at: t0 + Double(i))
         }
@@ -55,12 +56,12 @@ import ZumikTestSupport
         #expect(views.map(\.belowQuorum) == [true, false, false])
         #expect(views[0].since == t0 + 2)
         #expect(views[1].since == t0)
-        #expect(views[0].lastReport == t0 + 2)
-        // At t0 + 91 with a 90 s window: a and b (heard at t0 + 2) are live, c (heard at t0) is not.
+        #expect(views[0].lastReport == t0 + 4)
+        // At t0 + 91 with a 90 s window: a and b (heard at t0 + 4) are live, c (heard at t0) is not.
         let fleet = try #require(status.locations)
         #expect(fleet.map(\.name) == ["a", "b", "c"])
         #expect(fleet.map(\.live) == [true, true, false])
-        #expect(fleet.map(\.lastSeen) == [t0 + 2, t0 + 2, t0])
+        #expect(fleet.map(\.lastSeen) == [t0 + 4, t0 + 4, t0])
         // The JSON names.
         let encoder = JSONEncoder()
         encoder.dateEncodingStrategy = .iso8601

@@ -58,10 +58,10 @@ import ZumikTestSupport
             group.addTask { try await b.run() }
             #expect(try await bIsLive(storage, at: t0 + 200), "b's heartbeat was not renewed: a alone is the fleet")
             // a alone confirms it down: below quorum (1 of 2, 2 needed), an advisory, no incident.
-            let failing = [
-                try await report(storage, .down, at: t0 + 200), try await report(storage, .down, at: t0 + 201),
-            ]
-            #expect(failing.map(\.quorum?.live) == [["a", "b"], ["a", "b"]])
+            var failing: [RecordOutcome] = []
+            // Its advisory comes two probes after its own confirmation (Quorum.advisoryPatience).
+            for second in 0..<4 { failing.append(try await report(storage, .down, at: t0 + 200 + Double(second))) }
+            #expect(failing.allSatisfy { $0.quorum?.live == ["a", "b"] })
             #expect(failing.compactMap(\.transition).isEmpty)
             #expect(failing.compactMap(\.advisory).map(\.kind) == [.failingAlone])
             // A cycle later in the injected time, b is renewed again.
