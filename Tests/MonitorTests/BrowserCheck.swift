@@ -8,6 +8,8 @@ enum BrowserCheck {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
     static let script = root.appendingPathComponent("Tests/Fixtures/status-page/check_pages.py").path
+    /// The per-location check of the public page (`FleetStatusPageBrowserTests`).
+    static let locationsScript = root.appendingPathComponent("Tests/Fixtures/status-page/check_locations.py").path
     /// Where the screenshots go: `.build/test-artifacts/status-page/`.
     static let artifacts = root.appendingPathComponent(".build/test-artifacts/status-page").path
 
@@ -80,7 +82,7 @@ enum BrowserCheck {
     }
 
     /// Runs the checker; its exit status and everything it printed.
-    static func run(base: String, expected: String, out: String) throws -> (Int32, String) {
+    static func run(base: String, expected: String, out: String, script: String = script) throws -> (Int32, String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python3 ?? "/usr/bin/python3")
         process.arguments = [script, "--base", base, "--expected", expected, "--out", out]

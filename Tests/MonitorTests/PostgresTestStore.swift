@@ -22,6 +22,7 @@ final class PostgresTestStore: @unchecked Sendable {
     static let schemaVersions = [
         "1|monitor-v1", "2|monitor-v3-incident-messages", "3|monitor-v3-correlation", "4|monitor-v3-reminders",
         "5|monitor-v3-certificate-warnings", "6|monitor-v3-history", "7|monitor-v3-locations", "8|monitor-v3-leases",
+        "9|monitor-v3-location-silence", "10|monitor-v3-history-location",
     ]
 
     init(holder: String = "test", outboxLease: TimeInterval = 60) throws {

@@ -29,9 +29,11 @@ public struct PropertySummary: Sendable, Codable {
     public var days: [DayCell]
     /// `notAfter` of the certificate the last probe saw (https only).
     public var certificateExpiry: Date?
+    /// What each live location sees, when more than one reports the property (nil otherwise).
+    public var locations: [LocationView]?
 
     enum CodingKeys: String, CodingKey {
-        case name, state
+        case name, state, locations
         case silencedUntil = "silenced_until"
         case uptime, days
         case certificateExpiry = "certificate_expiry"
@@ -123,6 +125,15 @@ public struct TimelineEntry: Sendable, Codable, Hashable {
 public struct LatencyReport: Sendable, Codable {
     public var property: String
     public var hours: [LatencyHour]
+    /// The same window per probing location (from the raw samples), by location.
+    public var locations: [LocationLatency]?
+}
+
+/// One location's latency over a window: phase → percentiles.
+public struct LocationLatency: Sendable, Codable, Hashable {
+    public var location: String
+    public var probes: Int
+    public var phases: [String: Percentiles]
 }
 
 public struct LatencyHour: Sendable, Codable, Hashable {

@@ -101,12 +101,13 @@ public struct StatusReader: Sendable {
             .sorted { $0.openedAt > $1.openedAt }
             .prefix(Self.recentIncidentLimit)
             .map { Self.summary($0, now: now) }
-        return StatusSummary(
+        let summary = StatusSummary(
             title: config.statusPage.title,
             generatedAt: now,
             properties: properties,
             incidents: Array(incidents)
         )
+        return try await withLocations(summary, now: now)
     }
 
     public func latency(property: String, hours count: Int, now: Date) async throws -> LatencyReport {
@@ -123,17 +124,9 @@ public struct StatusReader: Sendable {
         return LatencyReport(
             property: property,
             hours: hours.map { hour in
-                var phases: [String: Percentiles] = [:]
-                for (phase, histogram) in hour.latency {
-                    if let p50 = histogram.percentile(0.5), let p95 = histogram.percentile(0.95) {
-                        phases[phase.rawValue] = Percentiles(
-                            p50: (p50 * 10).rounded() / 10,
-                            p95: (p95 * 10).rounded() / 10
-                        )
-                    }
-                }
-                return LatencyHour(start: hour.start, probes: hour.probes, phases: phases)
-            }
+                LatencyHour(start: hour.start, probes: hour.probes, phases: Self.percentiles(hour.latency))
+            },
+            locations: try await locationLatency(property: property, from: from, now: now)
         )
     }
 

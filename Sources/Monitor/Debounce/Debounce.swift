@@ -19,6 +19,8 @@ public struct PropertyState: Sendable, Hashable, Codable {
     /// Maintenance: probes continue, alerts and remediation pause until this time.
     public var silencedUntil: Date?
     public var lastResult: ProbeResult?
+    /// When `health` last changed (kept for each location's own state; nil before it was kept).
+    public var since: Date?
 
     public init(name: String) {
         self.name = name
@@ -31,6 +33,7 @@ public struct PropertyState: Sendable, Hashable, Codable {
         openIncidentID = nil
         silencedUntil = nil
         lastResult = nil
+        since = nil
     }
 
     public func isSilenced(at now: Date) -> Bool { silencedUntil.map { $0 > now } ?? false }

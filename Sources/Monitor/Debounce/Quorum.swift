@@ -76,6 +76,15 @@ public enum Quorum {
         return state
     }
 
+    /// A location's own debounce step, noting since when its confirmed state holds.
+    static func ownStep(_ result: ProbeResult, seen: PropertyState, policy: Debounce.Policy, now: Date)
+        -> Debounce.Step
+    {
+        var step = Debounce.apply(result, to: seen, policy: policy, now: now)
+        if step.state.health != seen.health || step.state.since == nil { step.state.since = now }
+        return step
+    }
+
     /// The fleet's debounce step: the property follows the quorum's verdict (each location has debounced its
     /// own probes already); `location` is the reporting location's own step, whose confirmation time is kept.
     static func fleetStep(

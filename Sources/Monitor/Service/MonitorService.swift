@@ -38,6 +38,8 @@ public final class MonitorService: Service {
         var responding: Set<IncidentID> = []
         /// When to look for remediations to take over next (`takeOverExpiredRemediations`).
         var nextTakeover: Date = .distantPast
+        /// When to renew this location's heartbeat next (`renewLocation`, once per cycle).
+        var nextHeartbeat: Date = .distantPast
         /// Active silences, mirrored from the store so the loop need not read every state each tick.
         var silences: [String: Date] = [:]
         /// Properties silenced by an open maintenance window: the window's name and end.
@@ -115,6 +117,7 @@ public final class MonitorService: Service {
                 if storeHealth.isReachable {
                     await openMaintenanceWindows(now: start)
                     await endExpiredSilences(now: start)
+                    await renewLocation(now: start)
                     await takeOverExpiredRemediations(now: start)
                     await remindDue()
                 }
@@ -204,7 +207,9 @@ public final class MonitorService: Service {
         let result = item.result
         var meta = Self.metadata(result)
         do {
-            if !item.sampleKept { try await history?.appendSample(HistorySample(result)) }
+            if !item.sampleKept {
+                try await history?.appendSample(HistorySample(result, location: config.store.location))
+            }
             item.sampleKept = true
         } catch is StoreUnavailable {
             return false
@@ -221,7 +226,7 @@ public final class MonitorService: Service {
                 result,
                 at: LocationContext(
                     name: config.store.location,
-                    liveWindow: 3 * config.interval.timeInterval,
+                    liveWindow: config.locationLiveWindow,
                     quorum: property.quorum
                 ),
                 policy: policy(for: property),
@@ -542,6 +547,7 @@ public final class MonitorService: Service {
         }
         let at = now()
         let maintenance = schedule.withLock { $0.maintenance }
+        let fleet = try await fleetStatus(at: at)
         var properties: [StatusReport.PropertyStatus] = []
         for property in config.properties {
             let state = states[property.name]
@@ -557,7 +563,8 @@ public final class MonitorService: Service {
                     silencedUntil: state?.silencedUntil.flatMap { $0 > at ? $0 : nil },
                     lastResult: state?.lastResult,
                     openIncident: incident,
-                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil }
+                    maintenance: maintenance[property.name].flatMap { $0.until > at ? $0 : nil },
+                    locations: fleet.map { $0.views[property.name] ?? [] }
                 )
             )
         }
@@ -566,7 +573,8 @@ public final class MonitorService: Service {
             configGeneration: configGeneration,
             pager: pager.report,
             store: storeHealth.report,
-            properties: properties
+            properties: properties,
+            locations: fleet?.locations
         )
     }
 }

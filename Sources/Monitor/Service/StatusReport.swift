@@ -11,6 +11,8 @@ public struct StatusReport: Sendable, Codable {
     /// Whether the store answers (`backend`, `reachable`, since when not, the error kind; `StoreHealth`).
     public var store: StoreHealth.Report
     public var properties: [PropertyStatus]
+    /// The fleet's locations and their heartbeats (nil: a store without locations).
+    public var locations: [FleetLocation]?
 
     public struct PropertyStatus: Sendable, Codable {
         public var name: String
@@ -24,9 +26,11 @@ public struct StatusReport: Sendable, Codable {
         public var openIncident: Incident?
         /// The scheduled maintenance window holding this property's alerts and remediation, while it is open.
         public var maintenance: Maintenance?
+        /// What each location has confirmed about the property, by location (nil: a store without locations).
+        public var locations: [LocationView]?
 
         enum CodingKeys: String, CodingKey {
-            case name, url, state
+            case name, url, state, locations
             case alertOnly = "alert_only"
             case host
             case silencedUntil = "silenced_until"
@@ -42,9 +46,24 @@ public struct StatusReport: Sendable, Codable {
         public var until: Date
     }
 
+    /// A location of the fleet: its last heartbeat, whether it is in the quorum now, and since when it has been
+    /// announced silent.
+    public struct FleetLocation: Sendable, Codable, Hashable {
+        public var name: String
+        public var lastSeen: Date
+        public var live: Bool
+        public var silentSince: Date?
+
+        enum CodingKeys: String, CodingKey {
+            case name, live
+            case lastSeen = "last_seen"
+            case silentSince = "silent_since"
+        }
+    }
+
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
         case configGeneration = "config_generation"
-        case pager, store, properties
+        case pager, store, properties, locations
     }
 }

@@ -92,6 +92,7 @@ enum HTML {
         .muted{color:var(--muted);font-size:.875rem}table{border-collapse:collapse;width:100%}caption{text-align:left}
         th,td{text-align:left;padding:.35rem .5rem;border-bottom:1px solid var(--line);vertical-align:top}
         td.num,th.num{text-align:right;font-variant-numeric:tabular-nums}.scroll{overflow-x:auto}
+        ul.locations{list-style:none;margin:.2rem 0 0;padding:0;font-size:.9em}
         .state{font-weight:600;white-space:nowrap}.s-healthy{color:var(--ok)}.s-degraded{color:var(--warn)}.s-down{color:var(--bad)}.s-none{color:var(--none)}
         .bar{display:flex;gap:1px;list-style:none;margin:0;padding:0;height:2rem;align-items:stretch}
         .bar li{flex:1;min-width:2px;border-radius:1px;background:var(--none)}

@@ -23,6 +23,7 @@ enum OperatorPage {
             body +=
                 "<dt>Maintenance</dt><dd>\(p.silencedUntil.map { "silenced until " + HTML.time($0) } ?? "none")</dd></dl>\n"
             body += chart(latency[p.name])
+            body += LocationRows.latency(latency[p.name])
             body += "</article>\n"
         }
         body += "</section>\n"

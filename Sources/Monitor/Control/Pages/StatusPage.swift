@@ -19,6 +19,7 @@ enum StatusPage {
             if let until = p.silencedUntil {
                 body += "<br><span class=\"muted\">Maintenance until \(HTML.time(until))</span>"
             }
+            body += LocationRows.status(p)
             body += "</td>"
             for (key, value) in [
                 ("24h", p.uptime.last24h), ("7d", p.uptime.last7d), ("30d", p.uptime.last30d),

@@ -12,6 +12,8 @@ public struct HistorySample: Sendable, Hashable {
     /// Cumulative phase timings as measured; nil when the transfer failed before any answer.
     public var timings: PhaseTimings?
     public var error: String?
+    /// The location that probed (empty: kept before locations were).
+    public var location: String
 
     public init(
         property: String,
@@ -19,8 +21,10 @@ public struct HistorySample: Sendable, Hashable {
         health: Health,
         status: Int? = nil,
         timings: PhaseTimings? = nil,
-        error: String? = nil
+        error: String? = nil,
+        location: String = ""
     ) {
+        self.location = location
         self.property = property
         self.at = at
         self.health = health
@@ -29,7 +33,7 @@ public struct HistorySample: Sendable, Hashable {
         self.error = error
     }
 
-    public init(_ result: ProbeResult) {
+    public init(_ result: ProbeResult, location: String = "") {
         let answered = result.status != nil || result.error == nil
         self.init(
             property: result.property,
@@ -37,7 +41,8 @@ public struct HistorySample: Sendable, Hashable {
             health: result.health,
             status: result.status,
             timings: answered ? result.timings : nil,
-            error: result.error.map { "\($0)" }
+            error: result.error.map { "\($0)" },
+            location: location
         )
     }
 }

@@ -20,6 +20,16 @@ public enum RollUp {
         length: HistoryBucket.Length,
         spanCap: TimeInterval
     ) -> [HistoryBucket] {
+        if let first = samples.first?.location, samples.contains(where: { $0.location != first }) {
+            return fleetBuckets(
+                property: property,
+                samples: samples,
+                from: from,
+                to: to,
+                length: length,
+                spanCap: spanCap
+            )
+        }
         var buckets: [Date: HistoryBucket] = [:]
         func bucket(_ start: Date, _ update: (inout HistoryBucket) -> Void) {
             update(&buckets[start, default: HistoryBucket(property: property, start: start, length: length)])
@@ -27,33 +37,16 @@ public enum RollUp {
         for (index, sample) in samples.enumerated() {
             if sample.at >= from, sample.at < to {
                 bucket(HistoryBucket.start(of: sample.at, length)) { b in
-                    switch sample.health {
-                    case .healthy: b.healthy += 1
-                    case .degraded: b.degraded += 1
-                    case .down: b.down += 1
-                    }
-                    if let timings = sample.timings {
-                        for phase in LatencyPhase.allCases {
-                            if let ms = phase.duration(in: timings) {
-                                b.latency[phase, default: LatencyHistogram()].add(ms)
-                            }
-                        }
-                    }
+                    b.count(sample.health, timings: sample.timings)
                 }
             }
             let next = index + 1 < samples.count ? samples[index + 1].at : to
-            var spanStart = max(sample.at, from)
-            let spanEnd = min(next, sample.at.addingTimeInterval(spanCap), to)
-            while spanStart < spanEnd {
-                let start = HistoryBucket.start(of: spanStart, length)
-                let pieceEnd = min(spanEnd, start.addingTimeInterval(length.rawValue))
-                let seconds = pieceEnd.timeIntervalSince(spanStart)
-                bucket(start) { b in
-                    b.observedSeconds += seconds
-                    if sample.health == .down { b.downtimeSeconds += seconds }
-                }
-                spanStart = pieceEnd
-            }
+            let span = Span(
+                start: max(sample.at, from),
+                end: min(next, sample.at.addingTimeInterval(spanCap), to),
+                health: sample.health
+            )
+            span.spread(length, bucket)
         }
         return buckets.values.sorted { $0.start < $1.start }
     }

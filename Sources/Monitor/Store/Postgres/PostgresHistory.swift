@@ -62,9 +62,9 @@ enum PostgresHistory {
         try await connection.query(
             """
             INSERT INTO probe_samples
-                (property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error)
+                (property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error, location)
             VALUES (\(s.property), \(s.at.timeIntervalSince1970), \(s.health.rawValue), \(s.status), \(t?.dnsMs),
-                \(t?.connectMs), \(t?.tlsMs), \(t?.firstByteMs), \(t?.totalMs), \(s.error))
+                \(t?.connectMs), \(t?.tlsMs), \(t?.firstByteMs), \(t?.totalMs), \(s.error), \(s.location))
             """,
             logger: logger
         )
@@ -79,7 +79,7 @@ enum PostgresHistory {
     ) async throws -> [HistorySample] {
         let rows = try await connection.query(
             """
-            SELECT property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error
+            SELECT property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error, location
             FROM probe_samples
             WHERE at >= \(from.timeIntervalSince1970) AND at < \(to.timeIntervalSince1970)
                 AND (\(property)::text IS NULL OR property = \(property))
@@ -88,8 +88,8 @@ enum PostgresHistory {
             logger: logger
         )
         var samples: [HistorySample] = []
-        for try await (name, at, health, status, dns, connect, tls, firstByte, total, error) in rows.decode(
-            (String, Double, String, Int?, Double?, Double?, Double?, Double?, Double?, String?).self
+        for try await (name, at, health, status, dns, connect, tls, firstByte, total, error, location) in rows.decode(
+            (String, Double, String, Int?, Double?, Double?, Double?, Double?, Double?, String?, String).self
         ) {
             samples.append(
                 HistorySample(
@@ -106,7 +106,8 @@ enum PostgresHistory {
                             totalMs: $0
                         )
                     },
-                    error: error
+                    error: error,
+                    location: location
                 )
             )
         }

@@ -85,6 +85,12 @@ enum PostgresMigrations {
         Migration(version: 6, name: "monitor-v3-history", statements: PostgresHistory.schema),
         Migration(version: 7, name: "monitor-v3-locations", statements: PostgresLocations.schema),
         Migration(version: 8, name: "monitor-v3-leases", statements: PostgresLeases.schema),
+        Migration(version: 9, name: "monitor-v3-location-silence", statements: PostgresFleet.schema),
+        Migration(
+            version: 10,
+            name: "monitor-v3-history-location",
+            statements: ["ALTER TABLE probe_samples ADD COLUMN location text NOT NULL DEFAULT ''"]
+        ),
     ]
 
     /// Applies the versions not applied yet, each in order, in one transaction under the advisory lock.

@@ -113,7 +113,7 @@ public final class PostgresStore: MonitorStorage, Service {
                     location: location.name,
                     logger: logger
                 ) ?? Quorum.seed(from: previous)
-            var own = Debounce.apply(result, to: seen, policy: policy, now: now)
+            var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
             try await PostgresLocations.save(connection, location: location.name, own.state, now: now, logger: logger)
             try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
             let decision = Quorum.decide(

@@ -43,6 +43,13 @@ enum HistoryRepository {
         }
     }
 
+    /// `monitor-v3-history-location`: the location of each raw sample (empty for samples kept before).
+    static func registerLocationMigration(_ migrator: inout DatabaseMigrator) {
+        migrator.registerMigration("monitor-v3-history-location") { db in
+            try db.execute(sql: "ALTER TABLE probe_samples ADD COLUMN location TEXT NOT NULL DEFAULT ''")
+        }
+    }
+
     static func table(_ length: HistoryBucket.Length) -> String {
         length == .hour ? "history_hourly" : "history_daily"
     }
@@ -53,12 +60,13 @@ enum HistoryRepository {
         try db.execute(
             sql: """
                 INSERT INTO probe_samples
-                    (property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    (property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error, location)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
                 s.property, s.at.timeIntervalSince1970, s.health.rawValue, s.status, s.timings?.dnsMs,
                 s.timings?.connectMs, s.timings?.tlsMs, s.timings?.firstByteMs, s.timings?.totalMs, s.error,
+                s.location,
             ]
         )
     }
@@ -88,7 +96,8 @@ enum HistoryRepository {
                 health: Health(rawValue: row["health"]) ?? .down,
                 status: row["status"],
                 timings: timings,
-                error: row["error"]
+                error: row["error"],
+                location: row["location"]
             )
         }
     }

@@ -104,6 +104,8 @@ public final class MonitorStore: MonitorStorage {
         migrator.registerMigration("monitor-v3-leases") { db in
             try db.execute(sql: LeaseRepository.schema)
         }
+        Self.registerLocationSilence(&migrator)
+        HistoryRepository.registerLocationMigration(&migrator)
         try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
     }
 
@@ -139,7 +141,7 @@ public final class MonitorStore: MonitorStorage {
             let seen =
                 try LocationStateRepository.find(db, property: result.property, location: location.name)
                 ?? Quorum.seed(from: previous)
-            var own = Debounce.apply(result, to: seen, policy: policy, now: now)
+            var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
             try LocationStateRepository.save(db, location: location.name, own.state, now: now)
             try LocationStateRepository.heartbeat(db, location: location.name, now: now)
             let decision = Quorum.decide(
