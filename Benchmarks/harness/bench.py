@@ -124,6 +124,8 @@ def main() -> int:
     total = time.monotonic() - started
     # The pictures go beside the table: results/<name>.png for latest.md, results/<stem>-<name>.png otherwise.
     out_dir = os.path.dirname(os.path.abspath(args.out)) if args.out else None
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
     stem = os.path.splitext(os.path.basename(args.out or ""))[0]
     pictures = plots.write(res.series, out_dir, "" if stem == "latest" else f"{stem}-",
                            detect.INTERVAL_S + detect.CONFIRM_S + detect.PROBE_TIMEOUT_S)

@@ -155,6 +155,6 @@ def write(series: dict, out_dir: str | None, prefix: str = "", detection_bound_s
             fig.savefig(os.path.join(out_dir, prefix + name), dpi=100, metadata={"Software": None})
             plt.close(fig)
             out.append(f"{what}: [{prefix + name}]({prefix + name})")
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, OSError) as e:
             out.append(f"{what}: left out, {type(e).__name__}: {e}")
     return out
