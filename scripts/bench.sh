@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The benchmark command: installs the peers (Debian) and tiktoken (PyPI), builds Zumik in release (timed on its
-# own), then runs Benchmarks/harness/bench.py, which prints one table and writes Benchmarks/results/latest.md.
+# The benchmark command: installs the peers (Debian), tiktoken and matplotlib (PyPI), builds Zumik in release
+# (timed on its own), then runs Benchmarks/harness/bench.py, which prints one table and writes
+# Benchmarks/results/latest.md and the plots (Benchmarks/results/*.png).
 # Everything runs on loopback. Run as root on Debian 12 from the package root: bash scripts/bench.sh
 #   --skip-build         use the existing .build/release binaries
 #   --only 1,2,3,4,5,6,7 run only these sections (see Benchmarks/README.md; 7 = many locations on PostgreSQL)
@@ -38,8 +39,8 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -q >/dev/null
     apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
 fi
-python3 -c 'import tiktoken, bpe_openai, jsonschema' 2>/dev/null ||
-    python3 -m pip install -q --disable-pip-version-check tiktoken bpe-openai jsonschema
+python3 -c 'import tiktoken, bpe_openai, jsonschema, matplotlib' 2>/dev/null ||
+    python3 -m pip install -q --disable-pip-version-check tiktoken bpe-openai jsonschema matplotlib
 
 if [ "$docker" = 1 ] && ! { bash scripts/docker-setup.sh >/dev/null 2>&1 && command -v unshare >/dev/null; }; then
     echo "bench: no Docker engine can be set up here: section 4's Docker actions will fail fast (see the report)"

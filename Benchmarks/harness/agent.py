@@ -96,6 +96,8 @@ def _agent_sides(res: Results, tmp: TempDir, bins: zumik.Binaries, floor: dict |
             w = wrk(f"http://127.0.0.1:{wh.port}", conns, conns, WRK_SECONDS,
                     dict({"ZB_METHOD": "POST"}, **wrk_paths_env(wh_paths, conns)))
             figures[conns] = (a, w)
+            res.keep("dispatch", f"zumik-ops-agent c={conns}", a.get("q_us"))  # for the plots
+            res.keep("dispatch", f"webhook c={conns}", w.get("q_us"))
         agent_idle_after_load = proc_status_kb(agent.daemon.pid, "VmRSS")
 
         for conns, (a, w) in figures.items():
@@ -152,6 +154,7 @@ def measure_dispatch(res: Results, bins: zumik.Binaries) -> None:
         try:
             log("spawn floor: posix_spawn + waitpid of /bin/true from C")
             floor = spawn_floor(tmp)
+            res.keep("dispatch", "spawn floor", floor.get("q_us"))  # for the plots
             res.add("2", "spawn floor (C posix_spawn+waitpid /bin/true): p50 / p99",
                     f"{fmt_ms(floor['p50_us'] / 1e6)} / {fmt_ms(floor['p99_us'] / 1e6)}", "", "", "",
                     f"{floor['runs_per_s']:.0f} runs/s")

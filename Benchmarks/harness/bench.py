@@ -21,6 +21,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import agent  # noqa: E402
 import detect  # noqa: E402
 import locations  # noqa: E402
+import plots  # noqa: E402
 import probe  # noqa: E402
 import status  # noqa: E402
 import tokens  # noqa: E402
@@ -123,6 +124,13 @@ def main() -> int:
             res.missing(key, title, f"harness error: {type(e).__name__}: {e}")
         timings.append(f"{key}: {time.monotonic() - t0:.0f} s")
     total = time.monotonic() - started
+    # The pictures go beside the table: results/<name>.png for latest.md, results/<stem>-<name>.png otherwise.
+    out_dir = os.path.dirname(os.path.abspath(args.out)) if args.out else None
+    if out_dir:
+        os.makedirs(out_dir, exist_ok=True)
+    stem = os.path.splitext(os.path.basename(args.out or ""))[0]
+    pictures = plots.write(res.series, out_dir, "" if stem == "latest" else f"{stem}-",
+                           detect.INTERVAL_S + detect.CONFIRM_S + detect.PROBE_TIMEOUT_S)
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -142,6 +150,7 @@ def main() -> int:
     ]
     if res.notes:
         lines += ["Notes:", ""] + [f"- {n}" for n in res.notes] + [""]
+    lines += ["Plots:", ""] + [f"- {p}" for p in pictures] + [""]
     lines.append("Method: Benchmarks/README.md. Ratios are Zumik ÷ peer (lower is better for times, CPU and "
                  "memory; higher is better for runs/s).")
     report = "\n".join(lines) + "\n"

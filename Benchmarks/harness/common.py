@@ -215,6 +215,22 @@ def proc_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK
 
 
+def proc_cpu_ns_s(pid: int) -> float:
+    """CPU time of a live process in seconds with nanosecond resolution: the sum over its threads of
+    /proc/PID/task/TID/schedstat's first field (time on CPU). Falls back to proc_cpu_s (clock ticks, 10 ms)."""
+    total = 0
+    try:
+        for tid in os.listdir(f"/proc/{pid}/task"):
+            try:
+                with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                    total += int(f.read().split()[0])
+            except (OSError, ValueError, IndexError):
+                continue  # a thread that just exited
+    except OSError:
+        return proc_cpu_s(pid)
+    return total / 1e9 if total else proc_cpu_s(pid)
+
+
 def proc_status_kb(pid: int, key: str) -> int:
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -306,6 +322,13 @@ class Results:
     rows: list[Row] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     build: str = ""
+    # The figures behind the plots (harness/plots.py): series[plot][label] = data, as each section keeps them.
+    series: dict[str, dict[str, object]] = field(default_factory=dict)
+
+    def keep(self, plot: str, label: str, data: object) -> None:
+        """Keeps `data` (samples, quantiles, per-N figures) for the plot named `plot`; None is ignored."""
+        if data is not None:
+            self.series.setdefault(plot, {})[label] = data
 
     def add(self, *args, **kw) -> Row:
         r = Row(*args, **kw)

@@ -5,7 +5,9 @@ staggered across one interval, so the trials sample every phase of the probe cyc
 closing its listening socket until a "down" alert for it is in the monitor's outbox (its SQLite file, read
 only, polled every 10 ms); the Discord stand-in's receipt time is kept as a cross-check. Then the services
 come back, the monitor sees them recover, and the next round starts. Once with a 1 s confirmation probe,
-once with confirmation off (the second failure then waits a whole interval).
+once with confirmation off (the second failure then waits a whole interval), once with services that hang,
+and once with the refusing services beside properties that hang for good (each probe of theirs waits a
+timeout longer than the interval): their probes must not delay the failing ones' detection.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from fakes import FakeDiscord, Service
 INTERVAL_S = 5.0
 CONFIRM_S = 1.0
 PROBE_TIMEOUT_S = 2.0
+HUNG_NEIGHBOURS = 10
+HUNG_TIMEOUT_S = 30.0  # longer than the interval: a hung neighbour always has a probe in flight
 
 
 def _matches_down(row: str, name: str) -> bool:
@@ -34,14 +38,19 @@ def _discord_down_time(discord: FakeDiscord, name: str, after: float) -> float |
 
 
 def run_mode(tmp: TempDir, bins: zumik.Binaries, confirmation: float | None, trials: int, k: int,
-             stop_mode: str = "refuse") -> dict:
+             stop_mode: str = "refuse", hung: int = 0) -> dict:
     services = [Service() for _ in range(k)]
-    tag = f"{'c' if confirmation else 'n'}{stop_mode[0]}"
+    tag = f"{'c' if confirmation else 'n'}{stop_mode[0]}{'h' if hung else ''}"
     names = [f"detect-{tag}{i:02d}" for i in range(k)]
+    # Neighbours that accept and never answer, from the start: each of their probes waits its own long timeout.
+    neighbours = [Service() for _ in range(hung)]
+    for s in neighbours:
+        s.stop("hang")
+    props = [zumik.Property(n, s.url, timeout_s=PROBE_TIMEOUT_S, alert_only=True) for n, s in zip(names, services)]
+    props += [zumik.Property(f"hung-{tag}{i:02d}", s.url, timeout_s=HUNG_TIMEOUT_S, alert_only=True)
+              for i, s in enumerate(neighbours)]
     discord = FakeDiscord()
-    cfg_text = zumik.monitor_config(
-        tmp, [zumik.Property(n, s.url, timeout_s=PROBE_TIMEOUT_S, alert_only=True) for n, s in zip(names, services)],
-        name=f"detect-{tag}", interval_s=INTERVAL_S, confirmation_s=confirmation)
+    cfg_text = zumik.monitor_config(tmp, props, name=f"detect-{tag}", interval_s=INTERVAL_S, confirmation_s=confirmation)
     cfg = tmp.file(f"detect-{tag}.yaml", cfg_text)
     argv, env = zumik.monitor_run_command(bins, cfg)
     env = dict(env, DISCORD_WEBHOOK_URL=discord.url)
@@ -98,15 +107,17 @@ def run_mode(tmp: TempDir, bins: zumik.Binaries, confirmation: float | None, tri
         monitor.stop()
         store.close()
         discord.close()
-        for s in services:
+        for s in services + neighbours:
             s.close()
 
 
 MODES = [
-    # (label, confirmation delay, how the service stops, judged against the aim)
-    ("confirmation 1 s, service refuses connections", CONFIRM_S, "refuse", True),
-    ("confirmation off, service refuses connections", None, "refuse", False),
-    ("confirmation 1 s, service hangs (probe times out)", CONFIRM_S, "hang", False),
+    # (label, confirmation delay, how the service stops, hung neighbours, judged against the aim)
+    ("confirmation 1 s, service refuses connections", CONFIRM_S, "refuse", 0, True),
+    ("confirmation off, service refuses connections", None, "refuse", 0, False),
+    ("confirmation 1 s, service hangs (probe times out)", CONFIRM_S, "hang", 0, False),
+    (f"confirmation 1 s, service refuses connections, beside {HUNG_NEIGHBOURS} hung properties "
+     f"(timeout {HUNG_TIMEOUT_S:.0f} s)", CONFIRM_S, "refuse", HUNG_NEIGHBOURS, True),
 ]
 
 
@@ -114,10 +125,10 @@ def measure(res: Results, bins: zumik.Binaries, trials: int = 10, k: int = 10) -
     tmp = TempDir("zumik-bench-detect-")
     bound = INTERVAL_S + CONFIRM_S + PROBE_TIMEOUT_S
     try:
-        for label, confirmation, stop_mode, judged in MODES:
+        for label, confirmation, stop_mode, hung, judged in MODES:
             log(f"detection time, {label}: {trials} trials, interval {INTERVAL_S:.0f} s")
             try:
-                r = run_mode(tmp, bins, confirmation, trials, k, stop_mode)
+                r = run_mode(tmp, bins, confirmation, trials, k, stop_mode, hung)
             except BenchError as e:
                 res.missing("3", f"detection, {label}", str(e))
                 continue
@@ -130,9 +141,10 @@ def measure(res: Results, bins: zumik.Binaries, trials: int = 10, k: int = 10) -
                             "(see the monitor log in the temp dir)")
                 continue
             fig = f"{fmt_ms(xs[0])} / {fmt_ms(median(xs))} / {fmt_ms(xs[-1])}"
+            res.keep("detection", label, xs)
             name = f"detection → alert in outbox, {label} (min/median/max, n={len(xs)})"
             if judged:
-                res.add("3", name, fig, "", "", f"max ≤ {bound:.0f} s (interval + confirmation + probe timeout)",
+                res.add("3", name, fig, "", "", f"max ≤ {bound:.0f} s (interval + confirmation + own timeout)",
                         verdict(xs[-1] <= bound and not r.get("missed")))
             elif stop_mode == "hang":
                 worst = INTERVAL_S + 2 * PROBE_TIMEOUT_S + CONFIRM_S

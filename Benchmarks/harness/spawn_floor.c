@@ -52,6 +52,12 @@ int main(int argc, char **argv) {
     }
     printf("{\"runs\":%d,\"failed\":%d,\"p50_us\":%.1f,\"p99_us\":%.1f,\"mean_us\":%.1f,\"runs_per_s\":%.1f", done,
            failed, t[done / 2], t[(int)(done * 0.99)], total / done, done / (total / 1e6));
+    // The distribution for the plots: [percentile, µs] pairs, as wrk_paths.lua gives them.
+    static const double qs[] = {0, 1, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95, 98, 99, 99.5, 99.9, 100};
+    printf(",\"q_us\":[");
+    for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++)
+        printf("%s[%g,%.1f]", i ? "," : "", qs[i], t[(int)((done - 1) * qs[i] / 100)]);
+    printf("]");
     if (argc > 3) {
         int fd = open(argv[3], O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         char line[200];

@@ -242,6 +242,7 @@ def measure(res: Results, bins: zumik.Binaries) -> None:
                 rounds.append([])
         rounds = [r for r in rounds if r]
         per_round = [sum(m + t for m, t in r) for r in rounds]
+        res.keep("tokens", "per round", per_round)  # for the plots
         largest = max(m + t for r in rounds for m, t in r)
         tools_tokens = max(t for r in rounds for _, t in r)
         n_tools = max(len(q.get("tools") or []) for q in openai.requests)

@@ -13,6 +13,7 @@ import secrets
 import shutil
 import sqlite3
 import subprocess
+import time
 from dataclasses import dataclass
 
 from common import BenchError, Daemon, TempDir, free_port, wait_http
@@ -355,6 +356,80 @@ def count_healthy_in_check_output(out: bytes, n: int) -> int:
     """Rows of `check`'s table (PROPERTY STATE STATUS ...) whose state is healthy."""
     rows = [line.split() for line in out.decode(errors="replace").splitlines()]
     return sum(1 for r in rows if len(r) >= 2 and r[1] == "healthy")
+
+
+CYCLE_DONE = b"probe cycle done"
+
+
+def parse_cycle_line(line: bytes) -> tuple[int, float] | None:
+    """(properties, wall seconds) of a `probe cycle done` log line of `zumik-monitor run` (logfmt; keys
+    `cycle.properties`, `cycle.duration_ms`: Sources/Monitor/Service/ProbeCycle.swift), else None."""
+    if CYCLE_DONE not in line:
+        return None
+    fields = dict(f.split(b"=", 1) for f in line.split() if b"=" in f)
+    try:
+        return int(fields[b"cycle.properties"]), float(fields[b"cycle.duration_ms"]) / 1000.0
+    except (KeyError, ValueError):
+        return None
+
+
+class CycleLog:
+    """Follows a running monitor's log file and hands out its `probe cycle done` lines as they appear, each with
+    the monotonic time the harness saw it (polled every 2 ms)."""
+
+    def __init__(self, path: str):
+        self.path = path
+        self.f = None
+        self.pending = b""
+
+    def next(self, timeout: float, proc: subprocess.Popen | None = None) -> tuple[int, float, float]:
+        """(properties, wall seconds, seen at) of the next cycle; raises BenchError after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.f is None and os.path.exists(self.path):
+                self.f = open(self.path, "rb")
+            if self.f is not None:
+                self.pending += self.f.read()
+                while b"\n" in self.pending:
+                    line, self.pending = self.pending.split(b"\n", 1)
+                    cycle = parse_cycle_line(line)
+                    if cycle:
+                        return cycle[0], cycle[1], time.monotonic()
+            if proc is not None and proc.poll() is not None:
+                raise BenchError(f"zumik-monitor run exited {proc.returncode} before a cycle was done")
+            time.sleep(0.002)
+        raise BenchError(f"no 'probe cycle done' line in {self.path} within {timeout:.0f}s")
+
+    def close(self) -> None:
+        if self.f:
+            self.f.close()
+
+
+def control_port_of(config_text: str) -> int:
+    for line in config_text.splitlines():
+        if line.startswith("  listen:"):
+            return int(json.loads(line.split(":", 1)[1].strip()).rsplit(":", 1)[1])
+    raise BenchError("no control listen address in config")
+
+
+def monitor_metric_sums(exposition: bytes, names: tuple[str, ...]) -> dict[str, float]:
+    """Sums of each named series in a /metrics exposition, by name + label set without `property`
+    (e.g. `zumik_monitor_probes_total{outcome="healthy"}`)."""
+    out: dict[str, float] = {}
+    for raw in exposition.decode(errors="replace").splitlines():
+        if raw.startswith("#") or " " not in raw:
+            continue
+        series, value = raw.rsplit(" ", 1)
+        name, _, labels = series.partition("{")
+        if name not in names:
+            continue
+        kept = ",".join(lab for lab in labels.rstrip("}").split(",") if lab and not lab.startswith("property="))
+        key = f"{name}{{{kept}}}" if kept else name
+        try:
+            out[key] = out.get(key, 0.0) + float(value)
+        except ValueError:
+            pass
+    return out
 
 
 def store_path_of(config_text: str) -> str:

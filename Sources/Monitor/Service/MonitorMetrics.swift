@@ -14,6 +14,7 @@ public import Prometheus
 /// - `zumik_monitor_transitions_total{property, to}`: confirmed transitions;
 /// - `zumik_monitor_open_incidents`: incidents currently open;
 /// - `zumik_monitor_last_cycle_timestamp_seconds`: when the scheduling loop last ran (stalls show here);
+/// - `zumik_monitor_cycle_duration_seconds`: histogram of probe cycles' wall times (``ProbeCycle``);
 /// - `zumik_monitor_remediation_rounds_total{property}`, `zumik_monitor_remediation_actions_total{property,
 ///   action}`, `zumik_monitor_pages_total{property}`: remediation, as journaled;
 /// - the outbox (set at each scrape, ``outbox(_:now:)``): `zumik_monitor_outbox_pending`,

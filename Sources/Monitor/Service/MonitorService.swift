@@ -121,11 +121,16 @@ public final class MonitorService: Service {
                     await takeOverExpiredRemediations(now: start)
                     await remindDue()
                 }
-                for property in duePropertiesAndReschedule(now: start) {
+                let due = duePropertiesAndReschedule(now: start)
+                let cycle = ProbeCycle(started: start, properties: due.count)
+                for property in due {
                     group.addTask {
                         let result = await self.prober.probe(property.target, now: self.now)
                         await self.record(result, property: property)
                         self.schedule.withLock { _ = $0.probing.remove(property.name) }
+                        if let seconds = cycle.recorded(at: self.now()) {
+                            cycle.done(after: seconds, metrics: self.metrics, logger: self.logger)
+                        }
                         self.wake.signal()
                     }
                 }
