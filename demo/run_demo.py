@@ -15,6 +15,10 @@ namespace; DOCKER_HOST is set). Phases:
 
 --ci: no pauses; exit 0 only when the outage was healed without paging a human, told in at
 most three Discord posts (the incident's message, edited in place, and the recovery).
+
+--locations N (2-10): N monitors, each in a network namespace of its own (demo/fleet.py), on one PostgreSQL
+(scripts/with-postgres.sh, started by scripts/demo.sh); they decide by quorum and heal the outage once. With --ci
+it also requires exactly one incident, one DOWN alert (the incident's message) and one fix run by the agent.
 """
 
 import argparse
@@ -31,6 +35,8 @@ import time
 import urllib.error
 import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from fleet import Fleet
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEMO = os.path.join(ROOT, "demo")
@@ -81,8 +87,9 @@ class DemoDiscord:
     """A local Discord webhook stand-in: answers as Discord does (204; with ?wait=true a message object; 200 to
     PATCH …/messages/{id}), prints what the channel would show, and counts posts and edits."""
 
-    def __init__(self):
+    def __init__(self, bind="127.0.0.1"):
         self.posts, self.edits, self.paged = [], [], False
+        self.created = 0
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -112,6 +119,7 @@ class DemoDiscord:
                 number = len(owner.posts)
                 say("discord", f"post {number}: {DemoDiscord.headline(body)}")
                 if "wait=true" in self.path:
+                    owner.created += 1
                     self._answer(200, {"id": str(1400000000000000000 + number), "channel_id": "1", "type": 0})
                 else:
                     self._answer(204)
@@ -123,9 +131,12 @@ class DemoDiscord:
                     f"{DemoDiscord.headline(body)}")
                 self._answer(200, {"id": self.path.rsplit("/", 1)[-1], "channel_id": "1", "type": 0})
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/webhooks/1/demo-token"
+        self.server = ThreadingHTTPServer((bind, 0), Handler)
+        self.url = self.url_at("127.0.0.1")
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def url_at(self, host):
+        return f"http://{host}:{self.server.server_address[1]}/api/webhooks/1/demo-token"
 
     @staticmethod
     def headline(body):
@@ -175,32 +186,35 @@ def compose(*args):
     return run(["docker", "compose", "-f", os.path.join(DEMO, "compose.yaml"), *args])
 
 
-def monitor_config(work, store):
+def monitor_config(work, store, edge=EDGE, control="127.0.0.1"):
+    # A location (--locations) keeps its state in the shared PostgreSQL and serves its control API on its own
+    # namespace's addresses (loopback only), where the demo asks it.
+    store_line = "store: postgres" if store == "postgres" else f"store_path: {store}"
     return f"""# Written by the demo: the stack on this machine, watched through nginx as in production.
 interval: 5s
 confirmation_delay: 2s
 success_threshold: 1
-store_path: {store}
+{store_line}
 control:
-  listen: 127.0.0.1:{CONTROL_PORT}
+  listen: {control}:{CONTROL_PORT}
 remediation:
   settle_seconds: 3
 properties:
   - name: api-core
-    url: {EDGE}/api/healthz
+    url: {edge}/api/healthz
     expected_status: [200]
     body_contains: ok
     timeout: 2s
     host: default
     service: api-core
   - name: api-v2
-    url: {EDGE}/api/v2
+    url: {edge}/api/v2
     expected_status: [200]
     timeout: 2s
     host: default
     service: api-core
   - name: website
-    url: {EDGE}/
+    url: {edge}/
     expected_status: [200]
     timeout: 2s
     host: default
@@ -208,19 +222,37 @@ properties:
 """
 
 
+def count_incidents():
+    """Incidents in the shared PostgreSQL (scripts/with-postgres.sh's socket)."""
+    out = run(["/usr/lib/postgresql/15/bin/psql", "-h", os.environ["ZUMIK_PG_SOCKET_DIR"], "-p",
+               os.environ["ZUMIK_PG_PORT"], "-U", "zumik", "-d", "zumik", "-Atc", "SELECT count(*) FROM incidents"])
+    return int(out.stdout.strip())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True, help="directory of the built binaries and bundles")
     parser.add_argument("--ci", action="store_true", help="non-interactive; exit 0 only if healed")
+    parser.add_argument("--locations", type=int, default=1, choices=range(1, 11), metavar="N",
+                        help="N monitors in N network namespaces on one PostgreSQL")
     args = parser.parse_args()
     binary = lambda name: os.path.join(args.bin, name)  # noqa: E731
 
     work = tempfile.mkdtemp(prefix="zumik-demo.")
     os.chmod(work, 0o700)
     children = []
-    discord = None if os.environ.get("DISCORD_WEBHOOK_URL") else DemoDiscord()
+    fleet = None
+    discord = None
     started = time.monotonic()
     try:
+        if args.locations > 1:
+            if not os.environ.get("ZUMIK_DATABASE_URL"):
+                raise SystemExit("demo: --locations needs PostgreSQL (scripts/demo.sh starts it)")
+            fleet = Fleet(args.locations)
+            say("fleet", f"{args.locations} locations in network namespaces: "
+                + ", ".join(f"{loc.name} ({loc.address})" for loc in fleet.locations))
+        if not os.environ.get("DISCORD_WEBHOOK_URL"):
+            discord = DemoDiscord(bind="0.0.0.0" if fleet else "127.0.0.1")
         # 1. the stack
         say("stack", "building the nginx image and starting api-core, gateway and nginx")
         run(["bash", os.path.join(ROOT, "scripts", "make-nginx-image.sh")])
@@ -261,7 +293,7 @@ def main():
         agent = Child(
             "agent",
             [
-                binary("zumik-ops-agent"), "--host", "127.0.0.1", "--port", str(AGENT_PORT),
+                binary("zumik-ops-agent"), "--host", "0.0.0.0" if fleet else "127.0.0.1", "--port", str(AGENT_PORT),
                 "--bundles-dir", bundles, "--trusted-keys-dir", trusted, "--state-dir", state,
                 "--docker-host", os.environ["DOCKER_HOST"],
             ],
@@ -277,11 +309,8 @@ def main():
         if catalog.get("refused_bundles"):
             say("agent", f"refused bundles: {catalog['refused_bundles']}")
 
-        # 4. the monitor
+        # 4. the monitor (one per location with --locations)
         control_token = secrets.token_urlsafe(24)
-        config = os.path.join(work, "monitor.yaml")
-        with open(config, "w") as f:
-            f.write(monitor_config(work, os.path.join(work, "monitor.sqlite")))
         monitor_env = {
             "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "OPS_AGENT_URL": agent_url,
@@ -295,11 +324,33 @@ def main():
         if discord:
             monitor_env["DISCORD_WEBHOOK_URL"] = discord.url
         path = "the OpenAI model" if "SEPARATE_OPENAI_KEY" in monitor_env else "the deterministic ladder"
-        say("monitor", f"watching {EDGE} every 5 s; remediation through {path}")
-        monitor = Child("monitor", [binary("zumik-monitor"), "run", "--config", config], monitor_env,
-                        os.path.join(work, "monitor.log"))
-        children.append(monitor)
-        control = f"http://127.0.0.1:{CONTROL_PORT}"
+        monitors = []
+        if fleet:
+            for loc in fleet.locations:
+                config = os.path.join(work, f"monitor-{loc.name}.yaml")
+                with open(config, "w") as f:
+                    f.write(monitor_config(work, "postgres", edge=f"http://{loc.service_address}:18080",
+                                           control="0.0.0.0"))
+                # Each location reaches the agent, PostgreSQL and Discord at its own veth address.
+                database = os.environ["ZUMIK_DATABASE_URL"].replace("@0.0.0.0:", f"@{loc.service_address}:")
+                env = dict(monitor_env, ZUMIK_LOCATION=loc.name, ZUMIK_DATABASE_URL=database,
+                           OPS_AGENT_URL=f"http://{loc.service_address}:{AGENT_PORT}")
+                if discord:
+                    env["DISCORD_WEBHOOK_URL"] = discord.url_at(loc.service_address)
+                argv = loc.launcher + [binary("zumik-monitor"), "run", "--config", config]
+                monitors.append(Child(f"mon-{loc.name}", argv, env, os.path.join(work, f"monitor-{loc.name}.log")))
+            say("monitor", f"{len(monitors)} monitors, one per location, watching the edge every 5 s on one "
+                f"PostgreSQL; remediation through {path}")
+            control = f"http://{fleet.locations[0].address}:{CONTROL_PORT}"
+        else:
+            config = os.path.join(work, "monitor.yaml")
+            with open(config, "w") as f:
+                f.write(monitor_config(work, os.path.join(work, "monitor.sqlite")))
+            say("monitor", f"watching {EDGE} every 5 s; remediation through {path}")
+            monitors.append(Child("monitor", [binary("zumik-monitor"), "run", "--config", config], monitor_env,
+                                  os.path.join(work, "monitor.log")))
+            control = f"http://127.0.0.1:{CONTROL_PORT}"
+        children.extend(monitors)
 
         def all_healthy():
             code, body = http("GET", f"{control}/v1/status", control_token)
@@ -351,9 +402,15 @@ def main():
         for child in reversed(children):
             child.stop()
         children.clear()
-        paged = any("<@" in line for line in monitor.lines) or bool(discord and discord.paged)
+        paged = any("<@" in line for m in monitors for line in m.lines) or bool(discord and discord.paged)
         healed = bool(healthy_at_end) and not paged
         quiet = discord is None or len(discord.posts) <= 3
+        once = True
+        if fleet:
+            incidents = count_incidents()
+            fixes = [r for r in ran if r.startswith("restart_api_core ")]
+            alerts = discord.created if discord else 1
+            once = incidents == 1 and alerts == 1 and len(fixes) == 1
         print()
         say("summary", f"time to detect:  {detected_at - broke_at:5.1f} s (api-core stopped → incident opened)")
         say("summary", f"time to recover: {recovered_at - broke_at:5.1f} s (api-core stopped → incident closed)")
@@ -362,10 +419,15 @@ def main():
         if discord:
             say("summary", f"Discord posts:   {len(discord.posts)} (the incident's message, edited in place "
                 f"{len(discord.edits)} times; the recovery{'; the page' if paged else ''})")
+        if fleet:
+            say("summary", f"fleet:           {len(fleet.locations)} locations; incidents {incidents}, DOWN alerts "
+                f"{alerts}, fixes run {len(fixes)} (each must be 1)")
         say("summary", f"result: {'HEALED' if healed else 'NOT HEALED'} (demo took {time.monotonic() - started:.0f} s)")
         if not quiet:
             say("summary", "more than three Discord posts for one outage")
-        return 0 if healed and quiet else 1
+        if not once:
+            say("summary", "the fleet did not heal the outage exactly once")
+        return 0 if healed and quiet and once else 1
     finally:
         for child in reversed(children):
             child.stop()
@@ -375,6 +437,8 @@ def main():
             pass
         if discord:
             discord.stop()
+        if fleet:
+            fleet.remove()
         shutil.rmtree(work, ignore_errors=True)
 
 

@@ -3,7 +3,7 @@
 # own), then runs Benchmarks/harness/bench.py, which prints one table and writes Benchmarks/results/latest.md.
 # Everything runs on loopback. Run as root on Debian 12 from the package root: bash scripts/bench.sh
 #   --skip-build         use the existing .build/release binaries
-#   --only 1,2,3,4,5,6   run only these sections (see Benchmarks/README.md)
+#   --only 1,2,3,4,5,6,7 run only these sections (see Benchmarks/README.md; 7 = many locations on PostgreSQL)
 #   --no-docker          do not run the harness inside scripts/with-docker.sh. By default it does (when the engine
 #                        can be set up): a private network namespace (loopback only) with a throwaway Docker
 #                        engine, so the model-cost scenario's Docker actions read a real compose stack.
@@ -28,7 +28,7 @@ if [ ! -x /usr/sbin/policy-rc.d ]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
     chmod +x /usr/sbin/policy-rc.d
 fi
-packages=(nginx curl wrk webhook prometheus-blackbox-exporter hyperfine gcc libc6-dev sqlite3)
+packages=(nginx curl wrk webhook prometheus-blackbox-exporter hyperfine gcc libc6-dev sqlite3 postgresql)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -65,6 +65,6 @@ cmd=(python3 Benchmarks/harness/bench.py --bin-dir .build/release --out Benchmar
     "${build_seconds[@]}" "${pass[@]}")
 # Bounded: the harness bounds every loop; the timeout is the backstop.
 if [ "$docker" = 1 ]; then
-    exec timeout --kill-after=30 900 bash scripts/with-docker.sh "${cmd[@]}"
+    exec timeout --kill-after=30 1500 bash scripts/with-docker.sh "${cmd[@]}"
 fi
-exec timeout --kill-after=10 900 "${cmd[@]}"
+exec timeout --kill-after=10 1500 "${cmd[@]}"

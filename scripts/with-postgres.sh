@@ -25,6 +25,8 @@ cleanup() {
 trap cleanup EXIT
 "${as_pg[@]}" "$bin/initdb" -D "$dir/data" -U zumik -E UTF8 --locale=C --auth-local=trust \
     --auth-host=scram-sha-256 --pwfile="$dir/pwfile" --no-sync >/dev/null
+# Clients from any loopback address (initdb allows 127.0.0.1 only): locations in network namespaces.
+echo "host all all 127.0.0.0/8 scram-sha-256" >>"$dir/data/pg_hba.conf"
 "${as_pg[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 60 \
     -o "-c listen_addresses=$listen -p $port -k $dir/socket -c fsync=off" start >/dev/null
 "$bin/psql" -h "$dir/socket" -p "$port" -U zumik -d postgres -v ON_ERROR_STOP=1 -qc "CREATE DATABASE zumik" >/dev/null

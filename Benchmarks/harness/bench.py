@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Zumik ops benchmarks, side by side with the peers, on loopback. Prints one table.
 
-usage: bench.py [--bin-dir DIR] [--only 1,2,3,4,5,6] [--out FILE] [--build-seconds S]
+usage: bench.py [--bin-dir DIR] [--only 1,2,3,4,5,6,7] [--out FILE] [--build-seconds S]
 See Benchmarks/README.md for what each figure means and how it is taken.
 """
 
@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import agent  # noqa: E402
 import detect  # noqa: E402
+import locations  # noqa: E402
 import probe  # noqa: E402
 import status  # noqa: E402
 import tokens  # noqa: E402
@@ -83,7 +84,7 @@ def main() -> int:
     ap.add_argument("--actions")
     ap.add_argument("--plugin-dir")
     ap.add_argument("--source-root", help="package root holding Plugins/*/manifest.json (default: this repo)")
-    ap.add_argument("--only", default="1,2,3,4,5,6", help="comma-separated sections")
+    ap.add_argument("--only", default="1,2,3,4,5,6,7", help="comma-separated sections")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions (development only)")
     ap.add_argument("--out", help="write the markdown report here (e.g. Benchmarks/results/latest.md)")
     ap.add_argument("--build-seconds", type=float, default=None)
@@ -93,7 +94,7 @@ def main() -> int:
     bins = zumik.Binaries.resolve(args.bin_dir, args.agent, args.monitor, args.actions, args.plugin_dir,
                                   args.source_root)
     only = {s.strip() for s in args.only.split(",")}
-    if args.out and only != {"1", "2", "3", "4", "5", "6"} and os.path.basename(args.out) == "latest.md":
+    if args.out and only != {"1", "2", "3", "4", "5", "6", "7"} and os.path.basename(args.out) == "latest.md":
         # latest.md is the whole table; a partial run goes beside it and does not replace it.
         args.out = os.path.join(os.path.dirname(args.out), "partial.md")
     res = Results()
@@ -107,6 +108,7 @@ def main() -> int:
         ("4", "model cost", lambda: tokens.measure(res, bins)),
         ("5", "agent start-up", lambda: agent.measure_startup(res, bins, reps=reps)),
         ("6", "status page with 90 days of history", lambda: status.measure(res, bins, quick=args.quick)),
+        ("7", "many locations on PostgreSQL vs one on SQLite", lambda: locations.measure(res, bins, quick=args.quick)),
     ]
     timings = []
     for key, title, fn in sections:

@@ -82,7 +82,8 @@ import Testing
         try await report(storage, "api", .healthy, from: fleet, at: t0, editMessages: true)
         let alone = [fleet[0]]
         try await report(storage, "api", .down, from: alone, at: t0 + 1, editMessages: true)
-        try await report(storage, "api", .down, from: alone, at: t0 + 2, editMessages: true)
+        // Confirmed at the second failing probe; failing alone two probes later.
+        for i in 2...4 { try await report(storage, "api", .down, from: alone, at: t0 + Double(i), editMessages: true) }
         let rows = try await storage.allOutbox()
         let advisory = try #require(rows.only)
         #expect(advisory.kind == "advisory")

@@ -284,15 +284,18 @@ public final class AlertSender: Service {
     }
 
     func send(_ method: String, _ body: [UInt8], to url: String) async -> HTTPResult {
-        await transport.send(
-            HTTPRequest(
-                method: method,
-                url: url,
-                headers: [(name: "Content-Type", value: "application/json")],
-                body: body,
-                timeout: .seconds(15),
-                maxResponseBytes: 64 * 1024
-            )
+        await transport.send(Self.webhookRequest(method, body, to: url))
+    }
+
+    /// A JSON request to the Discord webhook (also `StoreOutageNotifier`'s direct post).
+    static func webhookRequest(_ method: String, _ body: [UInt8], to url: String) -> HTTPRequest {
+        HTTPRequest(
+            method: method,
+            url: url,
+            headers: [(name: "Content-Type", value: "application/json")],
+            body: body,
+            timeout: .seconds(15),
+            maxResponseBytes: 64 * 1024
         )
     }
 

@@ -127,7 +127,9 @@ extension ConfigReader {
             "cert_warning_days", "max_in_flight", "store_path", "control", "discord", "hosts", "remediation",
             "properties", "paging", "maintenance", "history", "status_page",
         ]
-        guard let top = mapping(root, at: "", allowed: topKeys.union(Self.storeKeys)) else { return config }
+        guard let top = mapping(root, at: "", allowed: topKeys.union(Self.storeKeys).union(Self.storeOutageKeys)) else {
+            return config
+        }
         if let v = duration(top["interval"], at: "interval") { config.interval = v }
         if let v = confirmationDelay(top["confirmation_delay"], at: "confirmation_delay") {
             config.confirmationDelay = v == .zero ? nil : v
@@ -177,6 +179,7 @@ extension ConfigReader {
         config.properties = readProperties(top["properties"], config: config)
         config.maintenance = readMaintenance(top["maintenance"], properties: Set(config.properties.map(\.name)))
         if let node = top["history"] { config.history = readHistory(node) }
+        if let node = top["store_outage"] { config.storeOutage = readStoreOutage(node) }
         if let node = top["status_page"] {
             config.statusPage = readStatusPage(node, names: config.properties.map(\.name))
         }

@@ -47,6 +47,8 @@ public struct MonitorConfig: Sendable {
     public var statusPage = StatusPageSettings()
     /// The store backend (`store`, `ZUMIK_DATABASE_URL`) and this instance's `location`.
     public var store = StoreSettings()
+    /// What happens while the store does not answer (`store_outage:`, StoreOutageSettings.swift).
+    public var storeOutage = StoreOutageSettings()
 
     public init(
         interval: Duration = .seconds(60),

@@ -105,6 +105,14 @@ extension ConfigReader {
 }
 
 extension MonitorConfig {
+    /// `sqlite` or `postgres`.
+    public var backendName: String {
+        switch store.backend {
+        case .sqlite: "sqlite"
+        case .postgres: "postgres"
+        }
+    }
+
     /// The store for logs and status: the SQLite path, or the PostgreSQL target without its password.
     public var storeSummary: String {
         switch store.backend {

@@ -7,8 +7,10 @@ import Probing
 public import Prometheus
 
 /// The control API (Hummingbird):
-/// - `GET /healthz` (open): `{"status":"ok"}`, or 503 `{"status":"pager_broken","pager":{…}}` while Discord
-///   refuses delivery (``PagerHealth``);
+/// - `GET /healthz` (open): `{"status":"ok","pager":{…},"store":{…}}`, or 503 with `"status":"store_unreachable"`
+///   and `"problem":"store unreachable since … (kind)"` while the store does not answer (``StoreHealth``; it
+///   comes first: monitoring itself is degraded), or `"pager_broken"` while Discord refuses delivery
+///   (``PagerHealth``);
 /// - `GET /v1/status`: every property's state, last probe timings, open incident;
 /// - `POST /v1/check`: run a cycle now, answer its results;
 /// - `POST /v1/properties/{name}/silence` with `{"until": "<ISO 8601>"}`, `DELETE` to unsilence;
@@ -34,9 +36,8 @@ public enum ControlAPI {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ProblemMiddleware())
         router.get("/healthz") { _, _ in
-            let pager = monitor.pager.report
-            let health = Health_(status: pager.isBroken ? "pager_broken" : "ok", pager: pager)
-            return EditedResponse(status: pager.isBroken ? .serviceUnavailable : .ok, response: health)
+            let health = Health_(pager: monitor.pager.report, store: monitor.storeHealth.report)
+            return EditedResponse(status: health.status == "ok" ? .ok : .serviceUnavailable, response: health)
         }
         let guarded = router.group().add(middleware: BearerAuth(token: token))
         StatusRoutes.add(to: router, guarded: guarded, monitor: monitor)
@@ -122,7 +123,22 @@ public enum ControlAPI {
 
     struct Health_: ResponseEncodable {
         var status: String
+        /// What is wrong, in words (nil when `ok`).
+        var problem: String?
         var pager: PagerHealth.Report
+        var store: StoreHealth.Report
+
+        init(pager: PagerHealth.Report, store: StoreHealth.Report) {
+            self.pager = pager
+            self.store = store
+            if let problem = store.problem {
+                (status, self.problem) = ("store_unreachable", problem)
+            } else if pager.isBroken {
+                (status, self.problem) = ("pager_broken", pager.error ?? "the pager is broken")
+            } else {
+                (status, problem) = ("ok", nil)
+            }
+        }
     }
 
     struct CheckReport: ResponseEncodable { var results: [ProbeResult] }

@@ -114,12 +114,23 @@ public struct LocationAdvisory: Sendable, Hashable {
 }
 
 extension Quorum {
+    /// Failing probes a location waits beyond its own confirmation before it calls itself alone: in a fleet-wide
+    /// outage the other locations confirm within a probe or so of the first, which then is not alone at all.
+    static let advisoryPatience = 2
+
     /// The advisory `location`'s own step calls for, if any; `own.announced` records what was advised, so each
-    /// advisory and its clearing are queued once.
-    static func advisory(own: inout PropertyState, location: String, decision: QuorumDecision, now: Date)
-        -> LocationAdvisory?
-    {
-        if decision.belowQuorum.contains(location), own.announced == .healthy {
+    /// advisory and its clearing are queued once. A failure is advised only once it has lasted
+    /// ``advisoryPatience`` probes beyond `policy`'s confirmation with the quorum still healthy.
+    static func advisory(
+        own: inout PropertyState,
+        location: String,
+        decision: QuorumDecision,
+        policy: Debounce.Policy,
+        now: Date
+    ) -> LocationAdvisory? {
+        if decision.belowQuorum.contains(location), own.announced == .healthy,
+            own.consecutiveFailures >= policy.failureThreshold + advisoryPatience
+        {
             own.announced = own.health
             return LocationAdvisory(
                 kind: .failingAlone,

@@ -17,6 +17,8 @@ public struct MonitorRuntime: Sendable {
     public let outbox: AlertOutbox
     public let sender: AlertSender
     public let monitor: MonitorService
+    /// Posts one "monitoring degraded" message per store outage, and "restored" after it.
+    public let storeOutage: StoreOutageNotifier
     /// Rolls the probe history up and prunes it (nil: the store keeps no history).
     public let rollUp: HistoryRollUpService?
     public let registry: PrometheusCollectorRegistry
@@ -49,13 +51,14 @@ public struct MonitorRuntime: Sendable {
     ) throws {
         try ControlAPI.checkListenAddress(host: config.controlHost, token: config.secrets.controlToken)
         self.logger = logger
-        let opened = try OpenedStore(config, logger: logger)
+        registry = PrometheusCollectorRegistry()
+        let storeHealth = StoreHealth(backend: config.backendName, registry: registry)
+        let opened = try OpenedStore(config, logger: logger, health: storeHealth)
         storage = opened.storage
         storageService = opened.service
         let store = storage
         engine = CurlEngine(maxInFlight: config.maxInFlight)
         let signal = WakeSignal()
-        registry = PrometheusCollectorRegistry()
         let metrics = MonitorMetrics(registry: registry)
         metrics.buildInfo(version: MonitorRuntime.version)
         let pager = PagerHealth(registry: registry)
@@ -85,7 +88,15 @@ public struct MonitorRuntime: Sendable {
             metrics: metrics,
             pager: pager,
             logger: logger,
-            history: store as? any HistoryStorage
+            history: store as? any HistoryStorage,
+            storeHealth: storeHealth
+        )
+        storeOutage = StoreOutageNotifier(
+            health: storeHealth,
+            monitor: monitor,
+            transport: engine,
+            logger: logger,
+            console: console
         )
         rollUp = (store as? any HistoryStorage).map {
             HistoryRollUpService(
@@ -131,7 +142,7 @@ public struct MonitorRuntime: Sendable {
     public func run(onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         // Started in this order, shut down in reverse; the store's pool (PostgreSQL) and the roll-up are optional.
         let services: [(any Service)?] = [
-            storageService, sender, monitor, rollUp, controlApplication(onServerRunning: onServerRunning),
+            storageService, sender, monitor, storeOutage, rollUp, controlApplication(onServerRunning: onServerRunning),
         ]
         let group = ServiceGroup(
             configuration: .init(

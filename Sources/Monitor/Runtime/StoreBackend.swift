@@ -9,8 +9,9 @@ public struct OpenedStore: Sendable {
     /// The pool to run (PostgreSQL); nil for SQLite.
     public let service: (any Service)?
 
-    /// Opens the store `config` names; `holder` names this process in outbox claims.
-    public init(_ config: MonitorConfig, logger: Logger) throws {
+    /// Opens the store `config` names; `holder` names this process in outbox claims. `health` is told whether
+    /// each PostgreSQL call reached the database.
+    public init(_ config: MonitorConfig, logger: Logger, health: StoreHealth? = nil) throws {
         switch config.store.backend {
         case .sqlite:
             storage = try MonitorStore(path: config.storePath)
@@ -19,6 +20,8 @@ public struct OpenedStore: Sendable {
             let store = PostgresStore(
                 connectionString,
                 holder: "\(config.store.location)/\(UUID().uuidString.prefix(8).lowercased())",
+                health: health,
+                connectionWait: config.storeOutage.connectionWait,
                 logger: logger
             )
             storage = store

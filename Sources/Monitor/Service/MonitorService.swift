@@ -26,6 +26,10 @@ public final class MonitorService: Service {
     let clock: any Clock<Duration>
     /// Where every probe result is kept for the status history (nil: none kept).
     let history: (any HistoryStorage)?
+    /// Whether the store answers (`/healthz`, the status report, the metrics, `StoreOutageNotifier`).
+    public let storeHealth: StoreHealth
+    /// Results the store could not take while unreachable, recorded before the property's next one.
+    let unrecorded = UnrecordedResults()
 
     struct Schedule {
         var nextDue: [String: Date] = [:]
@@ -56,8 +60,10 @@ public final class MonitorService: Service {
         logger: Logger,
         now: @escaping @Sendable () -> Date = Date.init,
         clock: any Clock<Duration> = ContinuousClock(),
-        history: (any HistoryStorage)? = nil
+        history: (any HistoryStorage)? = nil,
+        storeHealth: StoreHealth = StoreHealth(backend: "sqlite")
     ) {
+        self.storeHealth = storeHealth
         self.history = history
         self.clock = clock
         self.live = Mutex((Self.resolved(config), 1))
@@ -103,11 +109,15 @@ public final class MonitorService: Service {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let start = now()
-                await openMaintenanceWindows(now: start)
                 metrics.cycle(at: start)
-                await endExpiredSilences(now: start)
-                await takeOverExpiredRemediations(now: start)
-                await remindDue()
+                // While the store is unreachable the loop only probes: the probes' own records find out when it
+                // answers again, and these wait for it (nothing here may stall the probes).
+                if storeHealth.isReachable {
+                    await openMaintenanceWindows(now: start)
+                    await endExpiredSilences(now: start)
+                    await takeOverExpiredRemediations(now: start)
+                    await remindDue()
+                }
                 for property in duePropertiesAndReschedule(now: start) {
                     group.addTask {
                         let result = await self.prober.probe(property.target, now: self.now)
@@ -173,14 +183,31 @@ public final class MonitorService: Service {
 
     private func record(_ result: ProbeResult, property: PropertyConfig) async {
         metrics.probe(result)
+        logger.debug("probe", metadata: Self.metadata(result))
+        await recordKeepingWhatTheStoreCannotTake(result, property: property)
+    }
+
+    static func metadata(_ result: ProbeResult) -> Logger.Metadata {
         var meta: Logger.Metadata = [
             "probe.property": "\(result.property)", "probe.health": "\(result.health.rawValue)",
             "probe.total_ms": .stringConvertible(Int(result.timings.totalMs)),
         ]
         if !result.reasons.isEmpty { meta["probe.reasons"] = "\(result.reasons.joined(separator: "; "))" }
-        logger.debug("probe", metadata: meta)
+        return meta
+    }
+
+    /// Records one result (its history sample first, unless `item.sampleKept`). Returns false, writing nothing
+    /// more, when the store is unreachable (`StoreUnavailable`): the caller keeps the result for later. A
+    /// `replayed` result (kept during an outage) never hands its incident to remediation at once: the next
+    /// takeover pass offers an incident still open and down, with a re-probe first.
+    func recordOne(_ item: inout UnrecordedResults.Item, property: PropertyConfig, replayed: Bool) async -> Bool {
+        let result = item.result
+        var meta = Self.metadata(result)
         do {
-            try await history?.appendSample(HistorySample(result))
+            if !item.sampleKept { try await history?.appendSample(HistorySample(result)) }
+            item.sampleKept = true
+        } catch is StoreUnavailable {
+            return false
         } catch {
             // Only the history misses this probe; the state, incidents and alerts are recorded below.
             logger.error(
@@ -202,11 +229,13 @@ public final class MonitorService: Service {
                 now: result.at,
                 message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
             )
+        } catch is StoreUnavailable {
+            return false
         } catch {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
             meta["error"] = "\(error)"
             logger.error("cannot record probe result", metadata: meta)
-            return
+            return true
         }
         await noteCertificate(result, silenced: recorded.silenced)
         metrics.state(property.name, recorded.state.health)
@@ -231,7 +260,7 @@ public final class MonitorService: Service {
             )
             outbox.signal.signal()
         }
-        guard let transition = recorded.transition else { return }
+        guard let transition = recorded.transition else { return true }
         metrics.transition(property.name, to: transition.to)
         if let openCount = try? await store.openIncidentCount() { metrics.openIncidents(openCount) }
         meta["transition.from"] = "\(transition.from.rawValue)"
@@ -242,7 +271,7 @@ public final class MonitorService: Service {
         if recorded.outboxID != nil { outbox.signal.signal() }
         // A property that joined its host and service's open incident shares that incident's remediation.
         if transition.to == .down, !recorded.silenced, !recorded.joinedOpenIncident, let incident = recorded.incident,
-            incident.closedAt == nil
+            incident.closedAt == nil, !replayed
         {
             enqueueResponse(
                 property: property,
@@ -252,6 +281,7 @@ public final class MonitorService: Service {
                 resumed: false
             )
         }
+        return true
     }
 
     /// The certificate-expiry warning, its own state: queued when the certificate is within the property's
@@ -360,8 +390,15 @@ public final class MonitorService: Service {
             logger.error("cannot take the remediation lease; not remediating", metadata: failed)
             return
         }
+        let outages = storeHealth.outages
         await responder.incidentOpened(context)
         guard !Task.isCancelled, let lease = context.lease else { return }
+        // A run the store's outage cut short (its journal write failed) is not done: its lease is left to expire
+        // (or renewed by this instance's next takeover pass) and the journal resumes it.
+        guard storeHealth.outages == outages, storeHealth.isReachable else {
+            logger.warning("remediation cut short by a store outage; resumed from its journal later", metadata: meta)
+            return
+        }
         try? await store.completeLease(lease)
     }
 
@@ -380,6 +417,7 @@ public final class MonitorService: Service {
 
     private func resumeOpenIncidents() async {
         for property in config.properties where !property.alertOnly && property.host != nil {
+            guard storeHealth.isReachable else { return }
             guard let state = try? await store.state(of: property.name), state.health == .down,
                 !state.isSilenced(at: now()), let id = state.openIncidentID, let result = state.lastResult
             else { continue }
@@ -496,7 +534,12 @@ public final class MonitorService: Service {
 
     /// Status of every configured property.
     public func status() async throws -> StatusReport {
-        let states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let states: [String: PropertyState]
+        do {
+            states = Dictionary(try await store.allStates().map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        } catch is StoreUnavailable {
+            return unreachableStoreStatus()
+        }
         let at = now()
         let maintenance = schedule.withLock { $0.maintenance }
         var properties: [StatusReport.PropertyStatus] = []
@@ -522,6 +565,7 @@ public final class MonitorService: Service {
             generatedAt: at,
             configGeneration: configGeneration,
             pager: pager.report,
+            store: storeHealth.report,
             properties: properties
         )
     }

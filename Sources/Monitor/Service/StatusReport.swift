@@ -8,6 +8,8 @@ public struct StatusReport: Sendable, Codable {
     public var configGeneration: Int
     /// Whether alerts and pages reach Discord (`state` `ok` or `broken`, with the error and how to fix it).
     public var pager: PagerHealth.Report
+    /// Whether the store answers (`backend`, `reachable`, since when not, the error kind; `StoreHealth`).
+    public var store: StoreHealth.Report
     public var properties: [PropertyStatus]
 
     public struct PropertyStatus: Sendable, Codable {
@@ -43,6 +45,6 @@ public struct StatusReport: Sendable, Codable {
     enum CodingKeys: String, CodingKey {
         case generatedAt = "generated_at"
         case configGeneration = "config_generation"
-        case pager, properties
+        case pager, store, properties
     }
 }

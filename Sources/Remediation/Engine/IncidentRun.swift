@@ -26,6 +26,8 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
     var tried: [String] {
         entries.filter { $0.kind == .action && $0.actionKind == .remediation }.compactMap(\.tool)
     }
+    /// Every action started in this incident, diagnostics too: a resumed ladder repeats none of them.
+    var started: Set<String> { Set(entries.filter { $0.kind == .action }.compactMap(\.tool)) }
 
     enum Step {
         case healed
@@ -130,7 +132,7 @@ struct IncidentRun<C: Clock> where C.Duration == Duration {
         why: String
     ) async throws -> RemediationOutcome {
         path = .ladder
-        let plan = Ladder(offered: offered, tried: Set(tried))
+        let plan = Ladder(offered: offered, tried: started)
         try await append(
             .init(incidentID: incident.id, kind: .note, path: .ladder, result: "ladder: \(why)"),
             notice: RemediationTexts.ladderPlan(

@@ -1,8 +1,8 @@
 import ActionKit
 
-/// The deterministic ladder: without a model (or after it failed), the service's diagnostics are read once,
-/// then its remediations are tried narrowest first. Pure: the plan is a function of the offered catalog and
-/// of what the journal says already ran.
+/// The deterministic ladder: without a model (or after it failed), the service's diagnostics are read once (a
+/// resumed incident does not read them again), then its remediations are tried narrowest first. Pure: the plan
+/// is a function of the offered catalog and of what the journal says already ran.
 struct Ladder: Equatable {
     /// Read-only actions to run first (no round cost).
     var diagnostics: [AgentAPI.CatalogAction]

@@ -40,13 +40,25 @@ public final class AgentProcess: @unchecked Sendable {
     public let process = Process()
     public let stderrPath: String
     public let port: Int
+    /// The network namespace it runs in (nil: the test process's).
+    public let namespace: String?
 
-    public init(arguments: [String], environment: [String: String], port: Int, stderrPath: String) throws {
+    /// `launcher`: a command prefix that execs the agent inside `namespace` (`ip netns exec NS`).
+    public init(
+        arguments: [String],
+        environment: [String: String],
+        port: Int,
+        stderrPath: String,
+        launcher: [String] = [],
+        namespace: String? = nil
+    ) throws {
         self.port = port
         self.stderrPath = stderrPath
+        self.namespace = namespace
         _ = FileManager.default.createFile(atPath: stderrPath, contents: nil)
-        process.executableURL = URL(fileURLWithPath: AgentBinary.path)
-        process.arguments = arguments
+        let argv = launcher + [AgentBinary.path] + arguments
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.environment = environment
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
         process.standardOutput = FileHandle.nullDevice
@@ -62,7 +74,8 @@ public final class AgentProcess: @unchecked Sendable {
     public func waitUntilHealthy() async throws {
         for _ in 0..<600 {
             if !process.isRunning { throw RawHTTPError(message: "agent exited: \(stderr)") }
-            if let response = try? await RawHTTP.get(port: port, "/healthz"), response.status == 200 { return }
+            let response = try? await RawHTTP.send(port: port, method: "GET", path: "/healthz", namespace: namespace)
+            if response?.status == 200 { return }
             try await Task.sleep(for: .milliseconds(100))
         }
         throw RawHTTPError(message: "agent did not become healthy: \(stderr)")

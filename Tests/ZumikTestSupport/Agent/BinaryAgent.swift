@@ -75,10 +75,12 @@ public final class BinaryAgent: Sendable {
 
     /// Packs `bundles` (directory name → (manifest text, plugin name or library path)) and starts
     /// the agent.
+    /// `namespace`: run it inside that network namespace (``NetnsFleet``'s hub), listening on 0.0.0.0 there.
     public init(
         bundles: [(name: String, manifest: String, plugin: String)],
         extraArguments: [String] = [],
-        environment: [String: String] = [:]
+        environment: [String: String] = [:],
+        namespace: String? = nil
     ) async throws {
         factory = try TestBundleFactory()
         key = try factory.makeKey(id: "test-key", scopes: ["ai.zumik.*"])
@@ -94,10 +96,13 @@ public final class BinaryAgent: Sendable {
         var env = ["OPS_AGENT_TOKEN": Self.token]
         env.merge(environment) { $1 }
         process = try AgentProcess(
-            arguments: Self.arguments(factory: factory, port: port) + extraArguments,
+            arguments: Self.arguments(factory: factory, port: port, host: namespace == nil ? "127.0.0.1" : "0.0.0.0")
+                + extraArguments,
             environment: env,
             port: port,
-            stderrPath: factory.root + "/agent.stderr"
+            stderrPath: factory.root + "/agent.stderr",
+            launcher: namespace.map { [NetnsFleet.ipTool ?? "ip", "netns", "exec", $0] } ?? [],
+            namespace: namespace
         )
         do {
             try await process.waitUntilHealthy()
@@ -134,9 +139,9 @@ public final class BinaryAgent: Sendable {
         )
     }
 
-    static func arguments(factory: TestBundleFactory, port: Int) -> [String] {
+    static func arguments(factory: TestBundleFactory, port: Int, host: String = "127.0.0.1") -> [String] {
         [
-            "--host", "127.0.0.1", "--port", "\(port)", "--bundles-dir", factory.bundlesDirectory,
+            "--host", host, "--port", "\(port)", "--bundles-dir", factory.bundlesDirectory,
             "--trusted-keys-dir", factory.trustedKeysDirectory, "--state-dir", factory.stateDirectory,
             "--rate-limit-burst", "100000", "--rate-limit-per-second", "1000",
         ]

@@ -49,7 +49,8 @@ public enum RawHTTP {
         path: String,
         headers: [(String, String)] = [],
         body: [UInt8] = [],
-        host: String = "127.0.0.1"
+        host: String = "127.0.0.1",
+        namespace: String? = nil
     ) async throws -> RawHTTPResponse {
         var request = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nConnection: close\r\n"
         for (name, value) in headers { request += "\(name): \(value)\r\n" }
@@ -58,7 +59,12 @@ public enum RawHTTP {
         let bytes = Array(request.utf8) + body
         return try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try exchange(host: host, port: port, bytes: bytes) })
+                continuation.resume(
+                    with: Result {
+                        if let namespace { try NetworkNamespace.join(namespace) }
+                        return try exchange(host: host, port: port, bytes: bytes)
+                    }
+                )
             }
         }
     }

@@ -63,11 +63,18 @@ public final class FakeDiscord: Sendable {
     public var webhookURL: String { "http://127.0.0.1:\(server.port)/api/webhooks/123456789012345678/fake-token" }
     public var port: Int { server.port }
 
-    public init(script: [Reply] = [], refusesInvalid: Bool = false) throws {
+    /// The webhook URL as reached at `host` (a stand-in in a network namespace is reached at another address).
+    public func webhookURL(host: String) -> String {
+        "http://\(host):\(server.port)/api/webhooks/123456789012345678/fake-token"
+    }
+
+    /// `namespace`: listen on 0.0.0.0 inside that network namespace (``NetnsFleet``'s hub) instead of 127.0.0.1.
+    public init(script: [Reply] = [], refusesInvalid: Bool = false, namespace: String? = nil) throws {
         let shared = Shared()
         shared.lock.withLock { $0.script = script }
         self.shared = shared
-        server = try LoopbackServer { request in
+        server = try LoopbackServer(bindAddress: namespace == nil ? "127.0.0.1" : "0.0.0.0", namespace: namespace) {
+            request in
             if refusesInvalid, Specs.validate(request.body, schema: FakeDiscord.schema(for: request)) != nil {
                 shared.lock.withLock { $0.records.append(Record(request: request, reply: "400")) }
                 return .respond(status: 400, body: #"{"code": 50035, "message": "Invalid Form Body"}"#)

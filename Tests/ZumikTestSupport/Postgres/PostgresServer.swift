@@ -47,8 +47,13 @@ public final class PostgresServer: @unchecked Sendable {
         }
     }
 
-    /// Creates and starts a cluster listening on `host` (a loopback address) at a free port.
-    public init(host: String = "127.0.0.1") throws {
+    /// A command prefix the server runs under (`ip netns exec NS`: a cluster inside a network namespace).
+    public let launcher: [String]
+
+    /// Creates and starts a cluster listening on `host` (a loopback address; 0.0.0.0 inside a network namespace
+    /// of the test's, see ``NetnsFleet``) at a free port, under `launcher`.
+    public init(host: String = "127.0.0.1", launcher: [String] = []) throws {
+        self.launcher = launcher
         if let reason = Self.unavailableReason { throw PostgresServerError(message: reason) }
         directory = try TempDir("zumik-pg").path
         self.host = host
@@ -72,6 +77,11 @@ public final class PostgresServer: @unchecked Sendable {
                 "--auth-host=scram-sha-256", "--pwfile=\(directory)/pwfile", "--no-sync",
             ]
         )
+        // Clients from any loopback address (initdb allows 127.0.0.1 only): the locations of ``NetnsFleet``.
+        let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/pg_hba.conf"))
+        hba.seekToEndOfFile()
+        hba.write(Data("host all all 127.0.0.0/8 scram-sha-256\n".utf8))
+        try hba.close()
         try start()
         watchdog()
     }
@@ -85,14 +95,55 @@ public final class PostgresServer: @unchecked Sendable {
         )
     }
 
-    /// Stops the cluster at once (`immediate`: like a crash, clients see their connections drop).
-    public func stop() throws {
-        try run("\(Self.binDirectory)/pg_ctl", ["-D", dataDirectory, "-m", "immediate", "-w", "stop"])
+    /// Stops the cluster (`immediate`, the default: like a crash, clients see their connections drop; `fast`:
+    /// open transactions are rolled back and clients disconnected, then a clean shutdown). ``start()`` starts
+    /// the same data directory again, on the same port.
+    public func stop(mode: String = "immediate") throws {
+        try run("\(Self.binDirectory)/pg_ctl", ["-D", dataDirectory, "-m", mode, "-w", "stop"])
     }
 
-    /// A connection string for `database` over TCP, with the password.
-    public func url(database: String) -> String {
-        "postgres://\(Self.user):\(password)@\(host):\(port)/\(database)?sslmode=disable"
+    /// `kill -9` of the postmaster (a crash); returns once it is gone. Its backends exit when they notice;
+    /// ``start(retryingFor:)`` starts the data directory again once they have (after crash recovery).
+    public func killPostmaster() throws {
+        let pidFile = (try? String(contentsOfFile: dataDirectory + "/postmaster.pid", encoding: .utf8)) ?? ""
+        guard let line = pidFile.split(separator: "\n").first,
+            let pid = pid_t(line.trimmingCharacters(in: .whitespaces))
+        else { throw PostgresServerError(message: "no postmaster.pid in \(dataDirectory)") }
+        kill(pid, SIGKILL)
+        let deadline = Date().addingTimeInterval(30)
+        while Self.isRunning(pid) {
+            guard Date() < deadline else { throw PostgresServerError(message: "postmaster \(pid) survived kill -9") }
+            usleep(20_000)
+        }
+    }
+
+    /// Whether `pid` exists and is not a zombie (in a PID namespace whose init is slow to reap it, a killed
+    /// postmaster stays a zombie for a while).
+    private static func isRunning(_ pid: pid_t) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+            let close = stat.lastIndex(of: ")")
+        else { return false }
+        return stat[stat.index(after: close)...].split(separator: " ").first != "Z"
+    }
+
+    /// ``start()``, tried again for up to `seconds` while it fails (a killed postmaster's backends may still hold
+    /// the shared memory for a moment).
+    public func start(retryingFor seconds: TimeInterval) throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                return try start()
+            } catch {
+                if Date() >= deadline { throw error }
+                usleep(200_000)
+            }
+        }
+    }
+
+    /// A connection string for `database` over TCP, with the password, reached at `address` (default: `host`).
+    public func url(database: String, address: String? = nil) -> String {
+        "postgres://\(Self.user):\(password)@\(address ?? host):\(port)/\(database)?sslmode=disable"
     }
 
     /// A new, empty database; its name.
@@ -121,8 +172,9 @@ public final class PostgresServer: @unchecked Sendable {
 
     private func capture(_ tool: String, _ arguments: [String], asPostgres: Bool) throws -> String {
         let argv =
-            asPostgres && geteuid() == 0
-            ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments : [tool] + arguments
+            (asPostgres ? launcher : [])
+            + (asPostgres && geteuid() == 0
+                ? ["/usr/sbin/runuser", "-u", "postgres", "--", tool] + arguments : [tool] + arguments)
         let (status, text) = try spawnAndWait(argv)
         guard status == 0 else {
             let log = (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? ""

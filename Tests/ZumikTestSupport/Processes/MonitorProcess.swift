@@ -20,7 +20,15 @@ public final class MonitorProcess: @unchecked Sendable {
     public let process = Process()
     public let log: String
 
-    public init(config: String, environment: [String: String], log: String, logLevel: String = "debug") throws {
+    /// `launcher`: a command prefix the binary runs under (e.g. `ip netns exec NS`, which execs it: the pid is
+    /// the monitor's).
+    public init(
+        config: String,
+        environment: [String: String],
+        log: String,
+        logLevel: String = "debug",
+        launcher: [String] = []
+    ) throws {
         guard let binary = Self.binary else { throw RawHTTPError(message: "zumik-monitor is not built") }
         self.log = log
         if !FileManager.default.fileExists(atPath: log) {
@@ -28,8 +36,9 @@ public final class MonitorProcess: @unchecked Sendable {
         }
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         handle.seekToEndOfFile()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["run", "--config", config, "--log-level", logLevel]
+        let argv = launcher + [binary, "run", "--config", config, "--log-level", logLevel]
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
         process.environment = environment
         process.standardOutput = handle
         process.standardError = handle

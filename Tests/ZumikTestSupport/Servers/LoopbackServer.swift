@@ -43,17 +43,26 @@ public final class LoopbackServer: @unchecked Sendable {
 
     public var baseURL: String { "http://127.0.0.1:\(port)" }
 
-    public init(_ mode: Mode) throws {
+    /// Listens on `bindAddress` (default 127.0.0.1); in network namespace `namespace` when given (the listening
+    /// socket is made there, see ``NetworkNamespace``).
+    public init(_ mode: Mode, bindAddress: String = "127.0.0.1", namespace: String? = nil) throws {
         self.mode = mode
-        let (fd, port) = try Self.listen()
+        let (fd, port) =
+            try namespace.map { name in
+                try NetworkNamespace.run(in: name) { try Self.listen(bindAddress: bindAddress) }
+            } ?? Self.listen(bindAddress: bindAddress)
         self.listenFD = fd
         self.port = port
         let thread = Thread { [self] in acceptLoop() }
         thread.start()
     }
 
-    public convenience init(handler: @escaping @Sendable (ReceivedRequest) -> Reply) throws {
-        try self.init(.http(handler))
+    public convenience init(
+        bindAddress: String = "127.0.0.1",
+        namespace: String? = nil,
+        handler: @escaping @Sendable (ReceivedRequest) -> Reply
+    ) throws {
+        try self.init(.http(handler), bindAddress: bindAddress, namespace: namespace)
     }
 
     deinit { stop() }
@@ -86,7 +95,7 @@ public final class LoopbackServer: @unchecked Sendable {
     /// A free loopback port for a server the test starts itself (e.g. nginx).
     public static func freePort() throws -> Int { try closedPort() }
 
-    private static func listen() throws -> (Int32, Int) {
+    private static func listen(bindAddress: String = "127.0.0.1") throws -> (Int32, Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw ServerError("socket: errno \(errno)") }
         var one: Int32 = 1
@@ -94,7 +103,7 @@ public final class LoopbackServer: @unchecked Sendable {
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_addr.s_addr = inet_addr(bindAddress)
         let bound = withUnsafePointer(to: &addr) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
                 bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))

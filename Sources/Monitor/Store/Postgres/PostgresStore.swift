@@ -31,13 +31,24 @@ public final class PostgresStore: MonitorStorage, Service {
     private let client: PostgresClient
     private let logger: Logger
     private let migrations = MigrationGate()
+    /// Told of every call's outcome (nil: nobody listens).
+    public let health: StoreHealth?
+    /// How long a call waits for a pooled connection before it fails as `StoreUnavailable`.
+    public let connectionWait: Duration
 
+    /// - Parameters:
+    ///   - health: told whether each call reached the database.
+    ///   - connectionWait: how long a call waits for a connection (`PostgresReachability.swift`).
     public init(
         _ connectionString: PostgresConnectionString,
         holder: String,
         outboxLease: TimeInterval = 60,
+        health: StoreHealth? = nil,
+        connectionWait: Duration = .seconds(5),
         logger: Logger
     ) {
+        self.health = health
+        self.connectionWait = connectionWait
         self.connectionString = connectionString
         self.holder = holder
         self.outboxLease = outboxLease
@@ -53,8 +64,14 @@ public final class PostgresStore: MonitorStorage, Service {
     /// Applies the schema versions not applied yet (under the advisory lock); the versions this call applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
+        try await migrate(begin: {})
+    }
+
+    /// `migrate()`, calling `begin` once it has its connection (the connection wait ends there).
+    private func migrate(begin: @escaping @Sendable () throws -> Void) async throws -> [Int] {
         let applied = try await client.withConnection { connection in
-            try await PostgresMigrations.migrate(connection, logger: logger)
+            try begin()
+            return try await PostgresMigrations.migrate(connection, logger: logger)
         }
         await migrations.markDone()
         return applied
@@ -104,7 +121,13 @@ public final class PostgresStore: MonitorStorage, Service {
                 now: now,
                 context: location
             )
-            let advisory = Quorum.advisory(own: &own.state, location: location.name, decision: decision, now: now)
+            let advisory = Quorum.advisory(
+                own: &own.state,
+                location: location.name,
+                decision: decision,
+                policy: policy,
+                now: now
+            )
             if advisory != nil {
                 try await PostgresLocations.save(
                     connection,
@@ -510,31 +533,48 @@ public final class PostgresStore: MonitorStorage, Service {
     }
 
     /// One transaction, run to its end even if the caller is cancelled (in a task of its own); for the
-    /// operations kept in the other files here too.
+    /// operations kept in the other files here too. `operation` (the calling method) names it in
+    /// ``StoreHealth`` and ``StoreUnavailable`` (`PostgresReachability.swift`).
     func write<T: Sendable>(
+        operation: String = #function,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        try await migrations.ensure(migrate)
         let (client, logger) = (client, logger)
         return try await Task {
-            do {
-                return try await client.withTransaction(logger: logger) { connection in
-                    try await body(connection, logger)
+            try await Self.reaching(Self.operationName(operation), wait: connectionWait, health: health) { begin in
+                try await self.migrations.ensure { try await self.migrate(begin: begin) }
+                do {
+                    return try await client.withTransaction(logger: logger) { connection in
+                        try begin()
+                        return try await body(connection, logger)
+                    }
+                } catch let error as PostgresTransactionError {
+                    // What the transaction's body threw (e.g. `LeaseLost`), once it was rolled back.
+                    if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
+                    throw error
                 }
-            } catch let error as PostgresTransactionError {
-                // What the transaction's body threw (e.g. `LeaseLost`), once it was rolled back.
-                if let thrown = error.closureError, error.rollbackError == nil { throw thrown }
-                throw error
             }
         }.value
     }
 
     /// One read on a pooled connection.
     func read<T: Sendable>(
+        operation: String = #function,
         _ body: @escaping @Sendable (PostgresConnection, Logger) async throws -> T
     ) async throws -> T {
-        try await migrations.ensure(migrate)
-        return try await client.withConnection { connection in try await body(connection, logger) }
+        let (client, logger) = (client, logger)
+        return try await Self.reaching(Self.operationName(operation), wait: connectionWait, health: health) { begin in
+            try await self.migrations.ensure { try await self.migrate(begin: begin) }
+            return try await client.withConnection { connection in
+                try begin()
+                return try await body(connection, logger)
+            }
+        }
+    }
+
+    /// `record(_:at:…)` → `record`.
+    static func operationName(_ function: String) -> String {
+        String(function.prefix { $0 != "(" })
     }
 }
 

@@ -147,7 +147,13 @@ public final class MonitorStore: MonitorStorage {
                 now: now,
                 context: location
             )
-            let advisory = Quorum.advisory(own: &own.state, location: location.name, decision: decision, now: now)
+            let advisory = Quorum.advisory(
+                own: &own.state,
+                location: location.name,
+                decision: decision,
+                policy: policy,
+                now: now
+            )
             if advisory != nil { try LocationStateRepository.save(db, location: location.name, own.state, now: now) }
             let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
             var state = step.state
