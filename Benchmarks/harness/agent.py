@@ -25,6 +25,47 @@ ACTIONS = 16  # distinct /bin/true actions (own lock each): c1 cycles all, c8 th
 WRK_SECONDS = int(os.environ.get("ZUMIK_BENCH_WRK_SECONDS", "5"))
 
 
+def rss_breakdown(pid: int) -> dict[str, int]:
+    """Resident kB of process `pid` by what is mapped (/proc/PID/smaps), plus its thread count."""
+    parts: dict[str, int] = {}
+    name = ""
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            head = line.split(None, 5)
+            if head and re.fullmatch(r"[0-9a-f]+-[0-9a-f]+", head[0]):
+                name = head[5].strip() if len(head) > 5 else ""
+                continue
+            if not line.startswith("Rss:"):
+                continue
+            base = os.path.basename(name)
+            if "zumik-ops-agent" in base:
+                part = "binary"
+            elif base.startswith(("libswift", "libdispatch", "libBlocksRuntime")):
+                part = "Swift runtime"
+            elif "FoundationICU" in base or "FoundationInternationalization" in base:
+                part = "Foundation i18n + ICU"
+            elif base.startswith("libFoundation"):
+                part = "Foundation"
+            elif base.startswith(("libc.", "libm.", "libstdc++", "libgcc_s", "ld-linux", "libz", "libcrypto")):
+                part = "C/C++ runtime"
+            elif "zumik-bundle" in name:
+                part = "bundles"
+            elif name == "[stack]" or name.startswith("[stack"):
+                part = "main stack"
+            elif name in ("", "[heap]") or name.startswith("[anon"):
+                part = "heap + anonymous (arenas, thread stacks)"
+            else:
+                part = "other"
+            parts[part] = parts.get(part, 0) + int(line.split()[1])
+    parts["threads"] = len(os.listdir(f"/proc/{pid}/task"))
+    return parts
+
+
+def fmt_breakdown(parts: dict[str, int]) -> str:
+    sizes = sorted(((k, v) for k, v in parts.items() if k != "threads"), key=lambda kv: -kv[1])
+    return "; ".join(f"{k} {fmt_mb(v)}" for k, v in sizes if v >= 50) + f"; {parts.get('threads', 0)} threads"
+
+
 def wrk(url: str, threads: int, conns: int, seconds: int, env_extra: dict) -> dict:
     env = dict(os.environ, **env_extra)
     argv = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s",
@@ -133,6 +174,7 @@ def _agent_sides(res: Results, tmp: TempDir, bins: zumik.Binaries, floor: dict |
 
         time.sleep(1.0)
         a_rss = proc_status_kb(agent.daemon.pid, "VmRSS")
+        res.notes.append(f"agent RSS after the load, by mapping: {fmt_breakdown(rss_breakdown(agent.daemon.pid))}")
         w_rss = proc_status_kb(wh.daemon.pid, "VmRSS")
         res.add("2", "idle RSS (after the load)", fmt_mb(a_rss), f"webhook {fmt_mb(w_rss)}", ratio(a_rss, w_rss),
                 "agent ≤ 25 MB", verdict(a_rss <= 25 * 1024))
@@ -180,6 +222,7 @@ def measure_startup(res: Results, bins: zumik.Binaries, reps: int = 3) -> None:
         sets[50] = kit.variant_bundles("fifty", 50)
         times = {}
         rss = {}
+        parts = {}
         for n, (directory, actions) in sets.items():
             log(f"agent start-up with {n} bundles ({actions} actions), {reps} starts")
             runs = []
@@ -190,6 +233,8 @@ def measure_startup(res: Results, bins: zumik.Binaries, reps: int = 3) -> None:
                     t1 = agent.wait_ready(expected_actions=actions, t0=t0)
                     runs.append(t1 - t0)
                     rss[n] = proc_status_kb(agent.daemon.pid, "VmRSS")
+                    if n == 2:
+                        parts[n] = rss_breakdown(agent.daemon.pid)
                 finally:
                     agent.stop()
             times[n] = median(runs)
@@ -215,6 +260,8 @@ def measure_startup(res: Results, bins: zumik.Binaries, reps: int = 3) -> None:
                     f"{fmt_ms(listed[n][0])} / {fmt_ms(listed[n][1])}")
         res.add("2", "idle RSS, fresh start, 2 shipped bundles", fmt_mb(rss[2]), "", "", "agent ≤ 25 MB",
                 verdict(rss[2] <= 25 * 1024))
+        if 2 in parts:
+            res.notes.append(f"agent RSS fresh with the 2 shipped bundles, by mapping: {fmt_breakdown(parts[2])}")
     except BenchError as e:
         res.missing("5", "agent start-up", str(e))
     finally:

@@ -1,8 +1,10 @@
 import ActionKit
+import CZumikSys
 public import Hummingbird
 import HummingbirdCore
 public import Logging
 public import NIOCore
+import NIOPosix
 public import Prometheus
 public import ServiceLifecycle
 import UnixSignals
@@ -84,10 +86,14 @@ public struct AgentServer: Sendable {
 
     /// The HTTP application on the TCP listen address (a `Service`).
     public func makeApplication(
+        eventLoopGroup: EventLoopGroupProvider = .singleton,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let configuration = self.configuration
-        return makeApplication(address: .hostname(configuration.host, port: configuration.port)) { channel in
+        return makeApplication(
+            address: .hostname(configuration.host, port: configuration.port),
+            eventLoopGroup: eventLoopGroup
+        ) { channel in
             [
                 "listen.host": "\(configuration.host)",
                 "listen.port": "\(channel.localAddress?.port.map(String.init) ?? "?")",
@@ -101,9 +107,10 @@ public struct AgentServer: Sendable {
     /// user and group (nginx's) may connect. The one channel whose `X-Forwarded-For` is believed.
     public func makeUnixSocketApplication(
         path: String,
+        eventLoopGroup: EventLoopGroupProvider = .singleton,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
-        makeApplication(address: .unixDomainSocket(path: path)) { _ in
+        makeApplication(address: .unixDomainSocket(path: path), eventLoopGroup: eventLoopGroup) { _ in
             ["listen.unix_socket": "\(path)"]
         } onServerRunning: { channel in
             chmod(path, 0o660)
@@ -113,6 +120,7 @@ public struct AgentServer: Sendable {
 
     private func makeApplication(
         address: BindAddress,
+        eventLoopGroup: EventLoopGroupProvider,
         listening: @escaping @Sendable (any Channel) -> Logger.Metadata,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void
     ) -> some ApplicationProtocol {
@@ -125,6 +133,7 @@ public struct AgentServer: Sendable {
                 await onServerRunning(channel)
                 logger.notice("listening", metadata: listening(channel))
             },
+            eventLoopGroupProvider: eventLoopGroup,
             logger: logger
         )
     }
@@ -134,15 +143,28 @@ public struct AgentServer: Sendable {
     /// ``ConnectionGuard`` instead of overflowing the queue and delaying everyone's handshake.
     static let backlog = 4096
 
+    /// glibc malloc arenas the agent allocates from (`MALLOC_ARENA_MAX` in the environment wins).
+    /// Runs each have a thread of their own; by default glibc would give up to 8 per core an arena
+    /// of its own and keep each one's freed memory.
+    public static let mallocArenas = 2
+
+    /// Caps the arenas at ``mallocArenas``; call first thing, before other threads start.
+    public static func capMallocArenas() {
+        _ = zumik_malloc_arena_max(Int32(mallocArenas))
+    }
+
     /// Serves until SIGTERM/SIGINT; reloads the bundles on SIGHUP. A running action is let
     /// finish (up to its timeout) before the server stops.
     public func run() async throws {
+        // Every listener on one group of `eventLoopThreads` loops (NIO's singleton has one per core).
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: configuration.eventLoopThreads)
+        defer { loops.shutdownGracefully { _ in } }
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: makeApplication()),
+            .init(service: makeApplication(eventLoopGroup: .shared(loops))),
             .init(service: ReloadService(provider: state.provider, logger: state.logger)),
         ]
         if let path = configuration.unixSocketPath {
-            services.append(.init(service: makeUnixSocketApplication(path: path)))
+            services.append(.init(service: makeUnixSocketApplication(path: path, eventLoopGroup: .shared(loops))))
         }
         let group = ServiceGroup(
             configuration: .init(

@@ -1,9 +1,14 @@
 import ActionKit
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// Everything the request handlers share: the actions, the limits, the audit log, the metrics.
 final class AgentState: Sendable {
@@ -12,6 +17,8 @@ final class AgentState: Sendable {
     let auditLog: AuditLog
     let runner: ActionRunner
     let locks = LockTable()
+    /// Returns freed heap to the system once no run is in flight.
+    let idleTrim = IdleTrim()
     let runLimiter: RunLimiter
     let rateLimiter: ClientRateLimiter
     let metrics: AgentMetrics
@@ -56,7 +63,7 @@ final class AgentState: Sendable {
         guard viaUnixSocket else { return peer ?? "unknown" }
         let forwarded = headers[values: HTTPField.Name("X-Forwarded-For")!]
             .flatMap { $0.split(separator: ",") }
-            .map { $0.trimmingCharacters(in: .whitespaces) }
+            .map { $0.trimmingSpaces }
         if let last = forwarded.last, ListenAddress.isIPLiteral(last) { return last }
         return "unix"
     }
@@ -77,6 +84,6 @@ final class AgentState: Sendable {
     static func newAuditID() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<12).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return "a_" + bytes.map { String(format: "%02x", $0) }.joined()
+        return "a_" + Hex.string(bytes)
     }
 }

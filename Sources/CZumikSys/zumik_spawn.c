@@ -2,6 +2,9 @@
 #include "zumik_spawn.h"
 
 #include <errno.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -121,4 +124,19 @@ int zumik_has_exited(pid_t pid) {
     memset(&info, 0, sizeof info);
     if (waitid(P_PID, (id_t)pid, &info, WEXITED | WNOHANG | WNOWAIT) != 0) return -1;
     return info.si_pid != 0 ? 1 : 0;
+}
+
+int zumik_malloc_arena_max(int arenas) {
+    const char *given = getenv("MALLOC_ARENA_MAX");
+    if (given != NULL && given[0] != '\0') return 1;
+    return mallopt(M_ARENA_MAX, arenas);
+}
+
+int zumik_malloc_trim(void) { return malloc_trim(0); }
+
+int zumik_set_thread_name(const char *name) {
+    char bounded[16];
+    strncpy(bounded, name, sizeof bounded - 1);
+    bounded[sizeof bounded - 1] = '\0';
+    return pthread_setname_np(pthread_self(), bounded);
 }

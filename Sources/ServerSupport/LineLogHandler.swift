@@ -1,5 +1,10 @@
-public import Foundation
 public import Logging
+
+#if canImport(FoundationEssentials)
+public import FoundationEssentials
+#else
+public import Foundation
+#endif
 
 /// The one log handler of both executables: one line per record on stderr, as logfmt or JSON, with the
 /// same keys in the same order everywhere:
@@ -46,7 +51,7 @@ public struct LineLogHandler: LogHandler {
     }
 
     public static let standardError: @Sendable (String) -> Void = { line in
-        FileHandle.standardError.write(Data((line + "\n").utf8))
+        StandardError.write(line + "\n")
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {

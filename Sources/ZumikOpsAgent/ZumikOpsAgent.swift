@@ -1,10 +1,15 @@
 import AgentHost
 import ArgumentParser
-import Foundation
 import Logging
 import Metrics
 import Prometheus
 import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +21,8 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     /// The plugin reader helper (``ReaderHelper``) before anything else; otherwise the agent.
     static func main() async {
         ReaderHelper.runIfRequested(CommandLine.arguments)
+        // Every run has a thread of its own; one arena per thread would keep each one's freed heap.
+        AgentServer.capMallocArenas()
         do {
             var command = try parseAsRoot()
             if var asyncCommand = command as? any AsyncParsableCommand {
@@ -82,6 +89,8 @@ struct ZumikOpsAgent: AsyncParsableCommand {
     var maxConnections: Int?
     @Option(help: "Connections kept at once per client IP (ZUMIK_MAX_CONNECTIONS_PER_CLIENT), default 64.")
     var maxConnectionsPerClient: Int?
+    @Option(help: "NIO event-loop threads serving HTTP (ZUMIK_EVENT_LOOP_THREADS), default 1.")
+    var eventLoopThreads: Int?
     @Option(help: "DOCKER_HOST given to actions (ZUMIK_DOCKER_HOST); never inherited.")
     var dockerHost: String?
     @Option(help: "Log format: logfmt or json (ZUMIK_LOG_FORMAT).")
@@ -119,6 +128,7 @@ struct ZumikOpsAgent: AsyncParsableCommand {
                 logFormat: logFormat,
                 logLevel: logLevel
             )
+            options.eventLoopThreads = eventLoopThreads
             options.mcp = .init(allow: mcpAllow, disable: mcpDisable)
             configuration = try AgentConfiguration.resolve(
                 options: options,
@@ -133,7 +143,7 @@ struct ZumikOpsAgent: AsyncParsableCommand {
                 throw StartupError("ZUMIK_AUDIT_LOG: \(error.description)")
             }
         } catch {
-            FileHandle.standardError.write(Data("zumik-ops-agent: refusing to start: \(error)\n".utf8))
+            StandardError.write("zumik-ops-agent: refusing to start: \(error)\n")
             throw ExitCode(2)
         }
 

@@ -1,5 +1,10 @@
 import ActionPluginKit
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// How a run's output is shown to a model (the monitor's remediation loop, MCP clients): facts
 /// first, then the command output framed as untrusted data, neutralized and cut to a budget.
@@ -44,9 +49,38 @@ public enum UntrustedOutput {
             )
         )
         for tag in [openTag, closeTag] {
-            cleaned = cleaned.replacingOccurrences(of: tag, with: "[tag removed]", options: .caseInsensitive)
+            cleaned = replacingCaseInsensitively(tag, with: "[tag removed]", in: cleaned)
         }
         return cleaned
+    }
+
+    /// `text` with every occurrence of `target` replaced, comparing characters without case (by
+    /// their case folding: `ſ` matches `s`, `K` (Kelvin) matches `k`).
+    static func replacingCaseInsensitively(_ target: String, with replacement: String, in text: String) -> String {
+        let wanted = target.map(folded)
+        let characters = Array(text)
+        guard !wanted.isEmpty, characters.count >= wanted.count else { return text }
+        var result = ""
+        var index = 0
+        while index < characters.count {
+            if characters.count - index >= wanted.count,
+                wanted.indices.allSatisfy({ folded(characters[index + $0]) == wanted[$0] })
+            {
+                result += replacement
+                index += wanted.count
+            } else {
+                result.append(characters[index])
+                index += 1
+            }
+        }
+        return result
+    }
+
+    private static func folded(_ character: Character) -> String {
+        if let ascii = character.asciiValue {
+            return String(Character(Unicode.Scalar((65...90).contains(ascii) ? ascii + 32 : ascii)))
+        }
+        return character.uppercased().lowercased()
     }
 
     /// The last characters of `text` that fit in `bytes` of UTF-8 (with a leading `…` when cut).

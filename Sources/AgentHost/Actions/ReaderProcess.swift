@@ -1,7 +1,12 @@
 import ActionKit
 import CZumikSys
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -42,14 +47,17 @@ public enum ReaderIsolation {
     public static var current: Helper? { helper.withLock { $0 } }
 }
 
-/// The parent side of plugin reader calls. Each bundle image has at most one idle helper
-/// (``ReaderHelper``) that serves calls one at a time, so a run pays for a helper's start only once
-/// in a while; concurrent calls start more helpers, which end after their call. A helper that
+/// The parent side of plugin reader calls. Each bundle image keeps up to ``maxIdlePerImage`` idle
+/// helpers (``ReaderHelper``), each serving calls one at a time, so a run pays for a helper's start
+/// only once in a while; calls beyond that many at once start more helpers, which end after their
+/// call. A helper that
 /// crashes, exits, hangs, answers too much or garbage is killed and costs only that answer; the
 /// next call starts a fresh one.
 enum ReaderProcess {
     static let maxAnswerBytes = 1 << 20
-    static let maxIdlePerImage = 1
+    /// Idle helpers kept per bundle image: enough that concurrent runs of one bundle (up to this many
+    /// readers at once) reuse warm helpers instead of each starting one (~10–20 ms of a Swift start).
+    static let maxIdlePerImage = 4
 
     struct Failure: Error, CustomStringConvertible {
         var description: String

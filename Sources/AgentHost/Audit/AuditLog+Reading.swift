@@ -1,4 +1,12 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 extension AuditLog {
     /// The last `limit` records, oldest first, across rotated files. Lines that do not parse (a
@@ -41,22 +49,40 @@ extension AuditLog {
     }
 
     private static func tailRecords(of file: String, limit: Int) -> [AuditRecord]? {
-        guard let handle = FileHandle(forReadingAtPath: file) else { return nil }
-        defer { try? handle.close() }
-        let size = (try? handle.seekToEnd()) ?? 0
         // Records are well under 4 KiB; read enough of the tail for `limit` of them.
-        let window = UInt64(min(64 * 1024 * 1024, max(64 * 1024, limit * 4096)))
-        let start = size > window ? size - window : 0
-        try? handle.seek(toOffset: start)
-        guard let data = try? handle.readToEnd() else { return [] }
+        let window = min(64 * 1024 * 1024, max(64 * 1024, limit * 4096))
+        guard let (data, cut) = readTail(of: file, bytes: window) else { return nil }
         var lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-        if start > 0, !lines.isEmpty { lines.removeFirst() }
+        if cut, !lines.isEmpty { lines.removeFirst() }
         let decoder = JSONDecoder()
         var records: [AuditRecord] = []
         for line in lines.reversed() where records.count < limit {
             if let record = try? decoder.decode(AuditRecord.self, from: Data(line)) { records.append(record) }
         }
         return records.reversed()
+    }
+
+    /// The last `bytes` bytes of `file` (all of it if smaller), and whether its start was cut off;
+    /// nil if it cannot be opened.
+    private static func readTail(of file: String, bytes window: Int) -> ([UInt8], Bool)? {
+        let fd = open(file, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        let start = max(0, size - window)
+        var bytes = [UInt8](repeating: 0, count: size - start)
+        var done = 0
+        while done < bytes.count {
+            let count = bytes.withUnsafeMutableBytes {
+                pread(fd, $0.baseAddress! + done, $0.count - done, off_t(start + done))
+            }
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            done += count
+        }
+        return (Array(bytes[0..<done]), start > 0)
     }
 
     private static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {

@@ -1,6 +1,11 @@
 import Dispatch
-import Foundation
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -21,8 +26,10 @@ public struct AuditRotation: Sendable, Hashable {
 
 /// An append-only JSONL file.
 ///
-/// A run's records (``appendRun(_:)``) are made durable one at a time: written with one `write` on
-/// an `O_APPEND` descriptor and `fdatasync`ed before the call returns. A failed write is cut back
+/// A run's records (``appendRun(_:keepIfFailed:)``) are durable when the call returns: written on an
+/// `O_APPEND` descriptor and `fdatasync`ed. Concurrent calls are group-committed (``GroupCommit``):
+/// the records that arrive while one batch is being synced go together in the next, with one
+/// `write` and one `fdatasync`; a failure fails every call of its batch. A failed write is cut back
 /// to the last whole record (or, if that fails too, the next record starts on a fresh line), so a
 /// torn tail never makes a later record unreadable. Refusals (``append(_:)``) are only counted, and
 /// written as one summary per client and window. The file rotates by size between whole records.
@@ -34,6 +41,8 @@ public final class AuditLog: Sendable {
     public let path: String
     public let rotation: AuditRotation
     private let writer: Mutex<AuditWriter>
+    /// Batches concurrent runs' records into one write and sync.
+    let commits = GroupCommit<AuditWriter.Entry>()
     private let tally: RefusalTally
     private let lastWriteFailed = Mutex(false)
     private let writeFailures = Mutex(0)
@@ -63,7 +72,8 @@ public final class AuditLog: Sendable {
     /// Every file of the log, newest first: the live file, then `.1`, `.2`, ….
     public var files: [String] { [path] + (1...rotation.retain).map { "\(path).\($0)" } }
 
-    /// Makes one record of a run durable; throws if it could not be.
+    /// Makes one record of a run durable; throws if it could not be. Blocks the calling thread
+    /// (a run's own thread) until its batch is synced.
     ///
     /// - Parameter keepIfFailed: a completion that cannot be written now is kept and written
     ///   before the next record (the run happened; its record must not be dropped).
@@ -93,9 +103,12 @@ public final class AuditLog: Sendable {
 
     private func writeDurably(_ lines: [[UInt8]], keepIfFailed: Bool) throws(AuditLog.Error) {
         let rotation = self.rotation
+        let entries = lines.map { AuditWriter.Entry(line: $0, keepIfFailed: keepIfFailed) }
         do {
-            try writer.withLock { (writer: inout AuditWriter) throws(AuditLog.Error) in
-                try writer.append(lines, rotation: rotation, keepIfFailed: keepIfFailed)
+            try commits.commit(entries) { (batch: [AuditWriter.Entry]) throws(AuditLog.Error) in
+                try writer.withLock { (writer: inout AuditWriter) throws(AuditLog.Error) in
+                    try writer.append(batch, rotation: rotation)
+                }
             }
             lastWriteFailed.withLock { $0 = false }
         } catch {

@@ -1,4 +1,10 @@
+import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -32,12 +38,19 @@ struct AuditWriter {
         fd = -1
     }
 
-    /// Writes `lines` (after any pending ones) and syncs them; on failure the file is cut back to
-    /// its last whole record.
-    mutating func append(_ lines: [[UInt8]], rotation: AuditRotation, keepIfFailed: Bool) throws(AuditLog.Error) {
+    /// One record's line, and whether it is kept for the next write if this one fails (a
+    /// completion: the run happened) or dropped with the failure (an intent: nothing runs).
+    struct Entry {
+        var line: [UInt8]
+        var keepIfFailed: Bool
+    }
+
+    /// Writes `entries` (after any pending ones) with one `write` and syncs them with one
+    /// `fdatasync`; on failure the file is cut back to its last whole record.
+    mutating func append(_ entries: [Entry], rotation: AuditRotation) throws(AuditLog.Error) {
         var payload: [UInt8] = freshLine ? [UInt8(ascii: "\n")] : []
         for line in pending { payload.append(contentsOf: line) }
-        for line in lines { payload.append(contentsOf: line) }
+        for entry in entries { payload.append(contentsOf: entry.line) }
         if size > 0, size + payload.count > rotation.maxBytes { rotate(retain: rotation.retain) }
         do throws(AuditLog.Error) {
             try writeAll(payload)
@@ -47,7 +60,7 @@ struct AuditWriter {
         } catch {
             // Whatever reached the file is cut off: a record is either whole and durable or absent.
             if ftruncate(fd, off_t(size)) != 0 { freshLine = true }
-            if keepIfFailed { pending.append(contentsOf: lines) }
+            pending.append(contentsOf: entries.filter(\.keepIfFailed).map(\.line))
             throw error
         }
         size += payload.count
@@ -98,7 +111,7 @@ struct AuditWriter {
     }
 
     static func syncDirectory(of path: String) {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = PathText.directory(of: path)
         let fd = open(directory.isEmpty ? "." : directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         guard fd >= 0 else { return }
         _ = fsync(fd)

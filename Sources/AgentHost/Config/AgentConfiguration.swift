@@ -1,6 +1,11 @@
 import CZumikSys
-import Foundation
 import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -39,6 +44,9 @@ public struct AgentConfiguration: Sendable {
     public var maxBodyBytes: Int
     /// What MCP clients may call on `POST /mcp`.
     public var mcp = MCPConfiguration()
+    /// NIO event-loop threads serving HTTP (every listener shares them). Runs and plugin readers
+    /// have threads of their own, so one loop is plenty; more only for a very busy catalog.
+    public var eventLoopThreads = 1
 
     public enum LogFormat: String, Sendable, CaseIterable {
         case logfmt, json
@@ -66,7 +74,7 @@ public struct AgentConfiguration: Sendable {
         self.bundlesDirectory = bundlesDirectory
         self.trustedKeysDirectory = trustedKeysDirectory
         self.stateDirectory = stateDirectory
-        self.auditLogPath = auditLogPath ?? (stateDirectory as NSString).appendingPathComponent("audit.jsonl")
+        self.auditLogPath = auditLogPath ?? PathText.join(stateDirectory, "audit.jsonl")
         self.rateLimit = rateLimit
         self.unixSocketPath = unixSocketPath
         self.connectionLimits = connectionLimits
@@ -98,6 +106,7 @@ public struct AgentConfiguration: Sendable {
         public var dockerHost: String?
         public var logFormat: String?
         public var logLevel: String?
+        public var eventLoopThreads: Int?
         public var mcp = MCPConfiguration.Options()
 
         public init(

@@ -129,6 +129,13 @@ extension AgentConfiguration {
                 option: \.auditRetain,
                 target: \.auditRotation.retain
             ),
+            .init(
+                "--event-loop-threads",
+                "ZUMIK_EVENT_LOOP_THREADS",
+                minimum: 1,
+                option: \.eventLoopThreads,
+                target: \.eventLoopThreads
+            ),
         ]
     }
 

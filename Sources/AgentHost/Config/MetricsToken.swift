@@ -1,4 +1,8 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 extension AgentConfiguration {
     /// The scrape credential: `OPS_AGENT_METRICS_TOKEN`, or the file `OPS_AGENT_METRICS_TOKEN_FILE` (same rules

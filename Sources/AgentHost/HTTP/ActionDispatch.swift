@@ -107,36 +107,55 @@ struct ActionDispatch: Sendable {
         var logger = caller.logger
         logger[metadataKey: "action.id"] = "\(spec.id)"
         logger[metadataKey: "audit.id"] = "\(record.auditID)"
-
-        // Write-ahead: nothing is spawned unless its intent is durable.
         record.outcome = AuditRecord.Outcome.started
+        // The whole run on one thread of its own: intent, command, reader, completion.
+        let intent = record
+        state.idleTrim.runStarted()
+        let ran = await BlockingThread.run(name: "zumik-run") { [self, logger] in
+            runHere(action, intent: intent, caller: caller, incident: body.incident, logger: logger)
+        }
+        state.idleTrim.runEnded()
+        guard let payload = ran else {
+            // Counted with the refusals: its summary is written once the log accepts writes again.
+            return refuse(Self.notRun)
+        }
+        return .ran(action: AgentAPI.CatalogAction(spec: spec, bundle: action.bundle), result: payload)
+    }
+
+    /// A run on the calling (blocking) thread: the intent made durable, the command, the plugin's
+    /// reading, the completion made durable. Nil when the intent could not be written (nothing ran).
+    private func runHere(
+        _ action: RunnableAction,
+        intent: AuditRecord,
+        caller: Caller,
+        incident: String?,
+        logger: Logger
+    ) -> AgentAPI.RunResult? {
+        let spec = action.spec
+        // Write-ahead: nothing is spawned unless its intent is durable.
         do {
-            try state.auditLog.appendRun(record)
+            try state.auditLog.appendRun(intent)
         } catch {
             logger.critical(
                 "not running: the audit log cannot record the intent",
                 metadata: ["audit.error": "\(error)"]
             )
-            // Counted with the refusals: its summary is written once the log accepts writes again.
-            return refuse(Self.notRun)
+            return nil
         }
         logger.notice(
             "running action",
             metadata: [
                 "client.ip": "\(caller.clientIP)", "bundle.id": "\(action.bundle.id)",
-                "incident": "\(AuditText.clean(body.incident ?? ""))", "channel": "\(caller.channel.rawValue)",
+                "incident": "\(AuditText.clean(incident ?? ""))", "channel": "\(caller.channel.rawValue)",
             ]
         )
 
-        let (result, outcome) = await execute(spec, runID: record.auditID)
+        let (result, outcome) = execute(spec, runID: intent.auditID)
         let stdoutTail = Array(result.stdoutTail)
         let stderrTail = Array(result.stderrTail)
         var interpretation: JSONValue?
         if result.spawnError == nil {
-            // The reader may block (its helper process): never on the cooperative pool.
-            interpretation = await BlockingThread.run(name: "zumik-reader") {
-                action.interpret(result.exitCode, result.signal, stdoutTail, stderrTail)
-            }
+            interpretation = action.interpret(result.exitCode, result.signal, stdoutTail, stderrTail)
         }
         state.metrics.actionRun(action: spec.id, outcome: outcome, durationMs: result.durationMs)
         logger.notice(
@@ -148,6 +167,7 @@ struct ActionDispatch: Sendable {
             ]
         )
 
+        var record = intent
         record.time = AuditLog.timestamp()
         record.outcome = outcome
         record.status = 200
@@ -164,7 +184,7 @@ struct ActionDispatch: Sendable {
             // The action ran: answer with its result; the completion is written with the next record.
             logger.critical("audit log: completion kept for the next write", metadata: ["audit.error": "\(error)"])
         }
-        let payload = AgentAPI.RunResult(
+        return AgentAPI.RunResult(
             action: spec.id,
             auditID: record.auditID,
             outcome: outcome,
@@ -179,7 +199,6 @@ struct ActionDispatch: Sendable {
             truncated: result.truncated,
             interpretation: interpretation
         )
-        return .ran(action: AgentAPI.CatalogAction(spec: spec, bundle: action.bundle), result: payload)
     }
 
     /// The intent could not be made durable: nothing was spawned.
@@ -190,12 +209,13 @@ struct ActionDispatch: Sendable {
     )
 
     /// The preflight (if any) and then the main argv, within one timeout budget.
-    func execute(_ spec: ActionSpec, runID: String) async -> (CommandResult, String) {
+    /// On the calling thread, which it blocks.
+    func execute(_ spec: ActionSpec, runID: String) -> (CommandResult, String) {
         let start = ContinuousClock.now
         let total = Duration.seconds(spec.timeoutS)
         let grace = Duration.seconds(spec.killGraceS)
         if let preflight = spec.preflightArgv, !preflight.isEmpty {
-            let result = await state.runner.run(
+            let result = state.runner.runHere(
                 argv: preflight,
                 limits: CommandLimits(timeout: total, killGrace: grace, maxOutputBytes: spec.maxOutputBytes),
                 runID: runID
@@ -206,7 +226,7 @@ struct ActionDispatch: Sendable {
         }
         let remaining = total - start.duration(to: .now)
         let budget = remaining > .zero ? remaining : .milliseconds(1)
-        let result = await state.runner.run(
+        let result = state.runner.runHere(
             argv: spec.argv,
             limits: CommandLimits(timeout: budget, killGrace: grace, maxOutputBytes: spec.maxOutputBytes),
             runID: runID

@@ -1,8 +1,13 @@
 public import ActionKit
-import Foundation
 public import HTTPTypes
 public import Hummingbird
 import NIOCore
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// An error that knows its status; rendered as an RFC 9457 problem document of its `problem` kind that keeps
 /// `{"error":{"message":…}}`.

@@ -1,10 +1,15 @@
 import ActionKit
-import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import Prometheus
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The handlers behind the routes.
 struct AgentRoutesHandlers: Sendable {

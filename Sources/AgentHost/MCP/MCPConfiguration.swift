@@ -1,5 +1,11 @@
 public import ActionKit
+import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// What MCP clients may do on this agent. Policy stays on the server: diagnostics are always
 /// callable, a remediation only when the operator names it; MCP can only narrow what REST allows
@@ -47,7 +53,7 @@ public struct MCPConfiguration: Sendable, Hashable {
     {
         var allow = options.allow
         if allow.isEmpty, let value = environment["ZUMIK_MCP_ALLOW"] {
-            allow = value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            allow = value.split(separator: ",").map { $0.trimmingSpaces }.filter { !$0.isEmpty }
         }
         for id in allow where !ActionID.isValid(id) {
             throw StartupError(

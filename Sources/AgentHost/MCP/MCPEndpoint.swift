@@ -1,8 +1,14 @@
 import ActionKit
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// `POST /mcp`: the Model Context Protocol over the Streamable HTTP transport, JSON responses
 /// only (no server-sent events: the agent never speaks first, so `GET /mcp` is 405 as the
@@ -143,7 +149,7 @@ struct MCPEndpoint: Sendable {
                 )
             }
         }
-        let contentType = headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces)
+        let contentType = headers[.contentType]?.split(separator: ";").first?.trimmingSpaces
         guard contentType?.lowercased() == "application/json" else {
             return reply(
                 .unsupportedMediaType,
@@ -151,7 +157,7 @@ struct MCPEndpoint: Sendable {
             )
         }
         let accepts = headers[values: .accept].flatMap { $0.split(separator: ",") }.map {
-            $0.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            $0.split(separator: ";").first?.trimmingSpaces.lowercased() ?? ""
         }
         if !accepts.isEmpty, !accepts.contains(where: { ["application/json", "application/*", "*/*"].contains($0) }) {
             return reply(

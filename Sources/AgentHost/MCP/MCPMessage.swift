@@ -1,5 +1,10 @@
 import ActionKit
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// One JSON-RPC 2.0 message as `POST /mcp` accepts it: a single object (no batches), a request
 /// (`id` + `method`), a notification (`method` only) or a response (`id` + `result`/`error`).

@@ -1,5 +1,11 @@
-import Foundation
+import ServerSupport
 import Synchronization
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 /// The MCP sessions this agent remembers: the id it handed out at `initialize` and the client's
 /// declared name, for the audit. Bounded: past `capacity` the oldest session is forgotten (its
@@ -25,7 +31,7 @@ final class MCPSessions: Sendable {
     /// A new session; its id is 32 hex digits of randomness (visible ASCII, as the spec requires).
     func open(_ session: Session) -> String {
         var generator = SystemRandomNumberGenerator()
-        let id = (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &generator)) }.joined()
+        let id = Hex.string((0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) })
         table.withLock { table in
             table.sessions[id] = session
             table.order.append(id)
@@ -51,7 +57,7 @@ final class MCPSessions: Sendable {
             default: true
             }
         }
-        let cleaned = String(String.UnicodeScalarView(kept.prefix(64))).trimmingCharacters(in: .whitespaces)
+        let cleaned = String(String.UnicodeScalarView(kept.prefix(64))).trimmingSpaces
         return cleaned.isEmpty ? nil : cleaned
     }
 }

@@ -1,6 +1,11 @@
 import CZumikSys
-import Foundation
 import Logging
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -72,17 +77,22 @@ public struct ActionRunner: Sendable {
     /// - Parameter runID: marks every process of the run (``RunMarker``), so that after a timeout
     ///   the ones that left the process group (`setsid`) are found and killed too.
     public func run(argv: [String], limits: CommandLimits, runID: String? = nil) async -> CommandResult {
+        await BlockingThread.run(name: "zumik-action-runner") { [self] in
+            runHere(argv: argv, limits: limits, runID: runID)
+        }
+    }
+
+    /// ``run(argv:limits:runID:)`` on the calling thread, which it blocks until the command is done.
+    public func runHere(argv: [String], limits: CommandLimits, runID: String? = nil) -> CommandResult {
         var environment = self.environment
         if let runID { environment.append(RunMarker.entry(runID)) }
-        return await BlockingThread.run(name: "zumik-action-runner") { [environment] in
-            let start = ContinuousClock.now
-            let result = Self.runBlocking(argv: argv, environment: environment, limits: limits)
-            // At the deadline the group was killed; escapers from it go now.
-            if let runID, result.timedOut || start.duration(to: .now) >= limits.timeout {
-                RunMarker.killAll(markedWith: [runID])
-            }
-            return result
+        let start = ContinuousClock.now
+        let result = Self.runBlocking(argv: argv, environment: environment, limits: limits)
+        // At the deadline the group was killed; escapers from it go now.
+        if let runID, result.timedOut || start.duration(to: .now) >= limits.timeout {
+            RunMarker.killAll(markedWith: [runID])
         }
+        return result
     }
 
     /// Orphans of an action (children of a process that died) come back to the agent, so that

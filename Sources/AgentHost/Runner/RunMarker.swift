@@ -1,4 +1,10 @@
+import ServerSupport
+
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +25,7 @@ public enum RunMarker {
     public static func entry(_ runID: String) -> String { "\(variable)=\(runID)" }
 
     /// Processes (other than this one) whose environment marks them as part of one of `runIDs`.
-    public static func processes(markedWith runIDs: Set<String>) -> [pid_t] {
+    public static func processes(markedWith runIDs: Set<String>) -> [Int32] {
         guard !runIDs.isEmpty, let names = try? FileManager.default.contentsOfDirectory(atPath: "/proc") else {
             return []
         }
@@ -76,10 +82,10 @@ public enum RunMarker {
     }
 
     /// Whether `pid` exists and is not a zombie.
-    public static func isAlive(_ pid: pid_t) -> Bool {
+    public static func isAlive(_ pid: Int32) -> Bool {
         guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
             let close = stat.lastIndex(of: ")")
         else { return false }
-        return !stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+        return !stat[stat.index(after: close)...].trimmingSpaces.hasPrefix("Z")
     }
 }

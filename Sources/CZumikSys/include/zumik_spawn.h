@@ -42,6 +42,16 @@ int zumik_lstat(const char *path, unsigned int *mode, unsigned int *uid);
 /// where the kernel lacks it.
 int zumik_pidfd_open(pid_t pid);
 
+/// Caps glibc's malloc arenas (mallopt M_ARENA_MAX) unless MALLOC_ARENA_MAX is set in the
+/// environment. 1 on success, 0 on failure (as mallopt).
+int zumik_malloc_arena_max(int arenas);
+
+/// Names the calling thread (pthread_setname_np; at most 15 bytes are kept). 0 or an errno value.
+int zumik_set_thread_name(const char *name);
+
+/// Returns free heap memory to the system (malloc_trim(0)). 1 if any was released.
+int zumik_malloc_trim(void);
+
 /// 1 if `pid` has exited (without reaping it: WNOWAIT), 0 if it is still running, -1 on error.
 int zumik_has_exited(pid_t pid);
 
