@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import Probing
 
 /// The roll-up of a property probed from several locations: the fleet's state over time, so that three
