@@ -6,12 +6,16 @@ of hourly roll-ups (the default retention) per property are written into its sto
 would have written them (zumik.seed_history). Then GET /status (HTML) and GET /v1/status-page (JSON) are
 requested one after another on one keep-alive connection: 20 warm-ups, then 200 measured requests each,
 timed from sending the request to reading the whole answer (loopback, so this is the server's time plus
-the transfer). The store's size is the SQLite file after a WAL checkpoint.
+the transfer). The monitor runs with `--log-level debug --log-format json`, so each page also logs its
+in-process split ("status page served": `status.read_ms`, the store's reads and the assembly;
+`status.render_ms`, the HTML or JSON), reported as p50 / p95 beside the outside figure. The store's size is
+the SQLite file after a WAL checkpoint.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import time
 
@@ -42,6 +46,24 @@ def _timed_gets(port: int, path: str, count: int) -> list[float]:
     return times
 
 
+def _split(log_path: str, path: str, count: int) -> tuple[list[float], list[float]]:
+    """The last `count` in-process timings the monitor logged for `path`: (read ms, render ms)."""
+    read, render = [], []
+    with open(log_path, "rb") as f:
+        for line in f:
+            if b"status page served" not in line:
+                continue
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            meta = entry.get("metadata", entry)
+            if meta.get("http.path") == path:
+                read.append(float(meta["status.read_ms"]))
+                render.append(float(meta["status.render_ms"]))
+    return read[-count:], render[-count:]
+
+
 def measure(res: Results, bins: zumik.Binaries, quick: bool = False) -> None:
     tmp = TempDir()
     try:
@@ -54,6 +76,7 @@ def measure(res: Results, bins: zumik.Binaries, quick: bool = False) -> None:
         cfg = tmp.file("status.yaml", text)
         store = zumik.store_path_of(text)
         argv, env = zumik.monitor_run_command(bins, cfg)
+        argv += ["--log-level", "debug", "--log-format", "json"]
         with Daemon("monitor-status", argv, env=env, log_dir=tmp.path) as monitor:
             wait_http(port, "/healthz", lambda s, _: s == 200, proc=monitor.proc)
             midnight = time.time() // 86400 * 86400
@@ -71,6 +94,13 @@ def measure(res: Results, bins: zumik.Binaries, quick: bool = False) -> None:
                 p50, p95 = percentile(times, 50), percentile(times, 95)
                 res.add("6", f"status page GET {path} ({what}), {DAYS} days × {PROPERTIES} properties: p50 / p95",
                         f"{fmt_ms(p50)} / {fmt_ms(p95)}", "", "", "p95 < 50 ms", verdict(p95 < 0.050))
+                read, render = _split(monitor.log_path, path, measured)
+                if len(read) == measured:
+                    res.add("6", f"  in the monitor: reading and assembling / rendering {what}: p50 / p95",
+                            f"{percentile(read, 50):.1f} / {percentile(read, 95):.1f} ms, "
+                            f"{percentile(render, 50):.1f} / {percentile(render, 95):.1f} ms", "", "", "", "")
+                else:
+                    log(f"  no in-process timings for {path} in the monitor's log ({len(read)} of {measured})")
             res.add("6", f"store size: {DAYS} days daily + {HOURLY_DAYS} days hourly roll-ups × {PROPERTIES} properties",
                     f"{size / 1_048_576:.1f} MB", "", "", "a few MB", verdict(size < 5 * 1_048_576))
             if not monitor.alive():

@@ -74,7 +74,10 @@ public struct DayCell: Sendable, Codable, Hashable {
 public struct IncidentSummary: Sendable, Codable, Hashable {
     public var id: IncidentID
     public var property: String
+    /// The state now: healthy once closed.
     public var health: Health
+    /// The worst state the incident reached (a closed one keeps it).
+    public var worst: Health
     public var openedAt: Date
     public var closedAt: Date?
     /// Until closed, or until now while open.
@@ -82,7 +85,7 @@ public struct IncidentSummary: Sendable, Codable, Hashable {
     public var paged: Bool
 
     enum CodingKeys: String, CodingKey {
-        case id, property, health
+        case id, property, health, worst
         case openedAt = "opened_at"
         case closedAt = "closed_at"
         case durationSeconds = "duration_seconds"

@@ -41,4 +41,15 @@ public protocol HistoryStorage: Sendable {
 
     /// Rows in each table the history keeps small.
     func historyCounts() async throws -> HistoryCounts
+
+    // MARK: The status page's reads
+
+    /// What the status page shows of every property's history, in one transaction: the daily buckets from
+    /// `firstDay` and the hours since `now - 24 h` (counts and seconds, no latency), each stored row with what
+    /// is not rolled up yet merged in (the figures `buckets(.day, …)` and `buckets(.hour, …)` give).
+    func statusHistory(firstDay: Date, now: Date, spanCap: TimeInterval) async throws -> StatusHistory
+
+    /// The `limit` incidents of `properties` opened last (most recent first), each with the worst state it
+    /// reached (from its transitions, so a closed one still says how bad it was).
+    func recentIncidents(properties: [String], limit: Int) async throws -> [RecentIncident]
 }

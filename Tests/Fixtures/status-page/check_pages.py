@@ -95,6 +95,12 @@ def check_status(driver, base, expected, out):
                                                      .get_attribute("data-duration-seconds"))) for r in rows]
     want = [(str(i["id"]), round(i["duration_seconds"])) for i in expected["incidents"]]
     check(shown == want, "incidents and durations match the store: %r" % (shown,))
+    worst = [(r.get_attribute("data-worst"), r.text) for r in rows]
+    words = {"down": "Down", "degraded": "Degraded", "healthy": "Resolved"}
+    check([w for w, _ in worst] == [i["worst"] for i in expected["incidents"]]
+          and all((words[w] in text and "Resolved" in text) if i.get("closed_at") else "Resolved" not in text
+                  for (w, text), i in zip(worst, expected["incidents"])),
+          "each incident shows the worst state it reached, and Resolved once closed: %r" % (worst,))
     check(len(driver.find_elements(By.CSS_SELECTOR, "main, header, footer")) == 3, "landmarks: header, main, footer")
     check(len(driver.find_elements(By.CSS_SELECTOR, "th[scope=col]")) >= 6, "tables have column headers")
     save(driver, out, "status")

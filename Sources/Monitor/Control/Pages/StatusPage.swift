@@ -66,15 +66,16 @@ enum StatusPage {
         for i in incidents {
             let duration = HTML.duration(i.durationSeconds) + (i.closedAt == nil ? " (ongoing)" : "")
             out +=
-                "<tr data-incident=\"\(i.id.rawValue)\"><th scope=\"row\">\(HTML.escape(i.property))</th><td>\(incidentState(i))</td><td>\(HTML.time(i.openedAt))</td><td class=\"num\" data-duration-seconds=\"\(Int(i.durationSeconds.rounded()))\">\(duration)</td><td class=\"wide\">\(i.paged ? "yes" : "no")</td></tr>\n"
+                "<tr data-incident=\"\(i.id.rawValue)\" data-worst=\"\(i.worst.rawValue)\"><th scope=\"row\">\(HTML.escape(i.property))</th><td>\(incidentState(i))</td><td>\(HTML.time(i.openedAt))</td><td class=\"num\" data-duration-seconds=\"\(Int(i.durationSeconds.rounded()))\">\(duration)</td><td class=\"wide\">\(i.paged ? "yes" : "no")</td></tr>\n"
         }
         return out + "</tbody></table></div></section>\n"
     }
 
-    /// An open incident's state, or "Resolved".
+    /// An open incident's state now; a closed one's worst state, then "Resolved" (e.g. "✖ Down, ✔ Resolved"),
+    /// so the list still says how bad it was.
     static func incidentState(_ i: IncidentSummary) -> String {
-        i.closedAt == nil
-            ? HTML.state(i.health)
-            : "<span class=\"state s-healthy\"><span aria-hidden=\"true\">✔</span> Resolved</span>"
+        guard i.closedAt != nil else { return HTML.state(i.health) }
+        let resolved = "<span class=\"state s-healthy\"><span aria-hidden=\"true\">✔</span> Resolved</span>"
+        return i.worst == .healthy ? resolved : HTML.state(i.worst) + ", " + resolved
     }
 }
