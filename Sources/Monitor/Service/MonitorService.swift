@@ -222,7 +222,8 @@ public final class MonitorService: Service {
                 at: LocationContext(
                     name: config.store.location,
                     liveWindow: 3 * config.interval.timeInterval,
-                    quorum: property.quorum
+                    quorum: property.quorum,
+                    replay: replayed
                 ),
                 policy: policy(for: property),
                 incidentGroup: property.incidentGroup,
@@ -235,6 +236,13 @@ public final class MonitorService: Service {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
             meta["error"] = "\(error)"
             logger.error("cannot record probe result", metadata: meta)
+            return true
+        }
+        if recorded.superseded {
+            logger.debug(
+                "kept probe result superseded by the fleet's newer record; kept in the history only",
+                metadata: meta
+            )
             return true
         }
         await noteCertificate(result, silenced: recorded.silenced)

@@ -106,6 +106,9 @@ public final class PostgresStore: MonitorStorage, Service {
     ) async throws -> RecordOutcome {
         try await write { connection, logger in
             let previous = try await PostgresPropertyStates.lock(connection, result.property, now: now, logger: logger)
+            if Quorum.superseded(result, at: location, fleet: previous) {
+                return .superseded(fleet: previous, now: now)
+            }
             let seen =
                 try await PostgresLocations.find(
                     connection,

@@ -136,6 +136,9 @@ public final class MonitorStore: MonitorStorage {
     ) async throws -> RecordOutcome {
         try write { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
+            if Quorum.superseded(result, at: location, fleet: previous) {
+                return .superseded(fleet: previous, now: now)
+            }
             let seen =
                 try LocationStateRepository.find(db, property: result.property, location: location.name)
                 ?? Quorum.seed(from: previous)
