@@ -66,6 +66,27 @@ import Testing
     }
 
     @Test(arguments: StorageBackend.available)
+    func aLateLocationsBacklogKeepsARealOutageOpen(_ backend: StorageBackend) async throws {
+        let (storage, keep) = try backend.make()
+        for name in ["a", "b", "c"] { try await record(storage, .healthy, from: at(name), at: t0) }
+        // a's backlog opens the incident (b and c, silent, have left the quorum by then).
+        for i in 1...10 { try await record(storage, .down, from: at("a", replay: true), at: t0 + Double(i)) }
+        #expect(try await storage.openIncidentCount() == 1)
+        // b's backlog is older than that, but it is what b saw: its first fresh probe, still down, agrees with
+        // a, and the outage stays open (were b's backlog dropped, b would start over from healthy before the
+        // outage and the fleet would call the property healed).
+        for i in 1...9 {
+            let step = try await record(storage, .down, from: at("b", replay: true), at: t0 + Double(i))
+            #expect(step.superseded && step.transition == nil)
+        }
+        let fresh = try await record(storage, .down, from: at("b"), at: t0 + 11)
+        #expect(fresh.transition == nil, "\(String(describing: fresh.transition))")
+        #expect(try await storage.openIncidentCount() == 1)
+        #expect(try await storage.state(of: "api")?.health == .down)
+        withExtendedLifetime(keep) {}
+    }
+
+    @Test(arguments: StorageBackend.available)
     func backlogsNewerThanTheFleetsNewestRecordStillDecide(_ backend: StorageBackend) async throws {
         let (storage, keep) = try backend.make()
         for name in ["a", "b"] { try await record(storage, .healthy, from: at(name), at: t0) }

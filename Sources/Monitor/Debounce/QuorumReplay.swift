@@ -6,10 +6,11 @@ import Probing
 extension Quorum {
     /// Whether `result`, kept while the store was unreachable, comes too late to decide anything: the fleet has
     /// already recorded a newer result for the property (another location's backlog or fresh probe). Such a
-    /// result steps neither the fleet's state nor the location's own debounce (that location is live, so the
-    /// next quorum would count its old observation as current). A location's own backlog is in order, so a
-    /// single instance never supersedes its own results; a live result recorded out of order (a slow probe) is
-    /// never superseded.
+    /// result still steps the location's own debounce (what that location saw, in order: dropping it would let
+    /// its next fresh probe start from before the outage and call a real outage healed), but not the fleet's
+    /// state: it decides no transition and queues no advisory. A location's own backlog is in order, so a single
+    /// instance never supersedes its own results; a live result recorded out of order (a slow probe) is never
+    /// superseded.
     static func superseded(_ result: ProbeResult, at location: LocationContext, fleet: PropertyState) -> Bool {
         guard location.replay, let newest = fleet.lastResult?.at else { return false }
         return result.at < newest

@@ -240,7 +240,7 @@ public final class MonitorService: Service {
         }
         if recorded.superseded {
             logger.debug(
-                "kept probe result superseded by the fleet's newer record; kept in the history only",
+                "kept probe result superseded by the fleet's newer record; recorded for this location only",
                 metadata: meta
             )
             return true

@@ -68,7 +68,7 @@ public struct RecordOutcome: Sendable {
     /// that incident's remediation and page are this property's too.
     public var joinedOpenIncident = false
     /// A result kept while the store was unreachable, older than the fleet's newest record for the property:
-    /// it decided nothing and changed no state (`Quorum.superseded`).
+    /// only the location's own debounce took it; it decided nothing for the fleet (`Quorum.superseded`).
     public var superseded = false
 }
 

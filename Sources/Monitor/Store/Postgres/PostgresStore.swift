@@ -106,9 +106,6 @@ public final class PostgresStore: MonitorStorage, Service {
     ) async throws -> RecordOutcome {
         try await write { connection, logger in
             let previous = try await PostgresPropertyStates.lock(connection, result.property, now: now, logger: logger)
-            if Quorum.superseded(result, at: location, fleet: previous) {
-                return .superseded(fleet: previous, now: now)
-            }
             let seen =
                 try await PostgresLocations.find(
                     connection,
@@ -118,6 +115,9 @@ public final class PostgresStore: MonitorStorage, Service {
                 ) ?? Quorum.seed(from: previous)
             var own = Debounce.apply(result, to: seen, policy: policy, now: now)
             try await PostgresLocations.save(connection, location: location.name, own.state, now: now, logger: logger)
+            if Quorum.superseded(result, at: location, fleet: previous) {
+                return .superseded(fleet: previous, now: now)
+            }
             try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
             let decision = Quorum.decide(
                 try await PostgresLocations.views(connection, property: result.property, logger: logger),

@@ -136,14 +136,14 @@ public final class MonitorStore: MonitorStorage {
     ) async throws -> RecordOutcome {
         try write { db in
             let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
-            if Quorum.superseded(result, at: location, fleet: previous) {
-                return .superseded(fleet: previous, now: now)
-            }
             let seen =
                 try LocationStateRepository.find(db, property: result.property, location: location.name)
                 ?? Quorum.seed(from: previous)
             var own = Debounce.apply(result, to: seen, policy: policy, now: now)
             try LocationStateRepository.save(db, location: location.name, own.state, now: now)
+            if Quorum.superseded(result, at: location, fleet: previous) {
+                return .superseded(fleet: previous, now: now)
+            }
             try LocationStateRepository.heartbeat(db, location: location.name, now: now)
             let decision = Quorum.decide(
                 try LocationStateRepository.views(db, property: result.property),
