@@ -111,16 +111,7 @@ struct FleetNetnsTests {
         }
     }
 
-    @Test(
-        "PostgreSQL restarted while the target breaks: the fleet's one alert is neither lost nor duplicated",
-        .disabled(
-            """
-            known bug (issue 13, the database-unreachable replay in a fleet): after the restart each location replays \
-            its kept probe results, and a location replaying old DOWN results after the fleet healed opens the \
-            incident again: 3 incidents, 3 DOWN messages, 3 recoveries, the ladder run twice
-            """
-        )
-    )
+    @Test("PostgreSQL restarted while the target breaks: the fleet's one alert is neither lost nor duplicated")
     func postgresRestartMidRunLosesAndDuplicatesNoAlert() async throws {
         try await FleetScenario.run { world in
             try world.start(["a", "b", "c"])

@@ -10,11 +10,15 @@ public struct LocationContext: Sendable, Hashable {
     /// How many live locations must agree that a property is down (or degraded); nil: a majority of the live
     /// ones. Never more than the live locations, so a shrunken fleet still alerts.
     public var quorum: Int?
+    /// The result was kept while the store was unreachable and is recorded late: it is dropped when the fleet
+    /// has already recorded a newer one for the property (`Quorum.superseded`).
+    public var replay: Bool
 
-    public init(name: String, liveWindow: TimeInterval, quorum: Int? = nil) {
+    public init(name: String, liveWindow: TimeInterval, quorum: Int? = nil, replay: Bool = false) {
         self.name = name
         self.liveWindow = liveWindow
         self.quorum = quorum
+        self.replay = replay
     }
 
     /// The single instance of a one-machine store: the whole fleet, a quorum of one.

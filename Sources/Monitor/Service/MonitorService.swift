@@ -232,7 +232,8 @@ public final class MonitorService: Service {
                 at: LocationContext(
                     name: config.store.location,
                     liveWindow: config.locationLiveWindow,
-                    quorum: property.quorum
+                    quorum: property.quorum,
+                    replay: replayed
                 ),
                 policy: policy(for: property),
                 incidentGroup: property.incidentGroup,
@@ -245,6 +246,13 @@ public final class MonitorService: Service {
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
             meta["error"] = "\(error)"
             logger.error("cannot record probe result", metadata: meta)
+            return true
+        }
+        if recorded.superseded {
+            logger.debug(
+                "kept probe result superseded by the fleet's newer record; recorded for this location only",
+                metadata: meta
+            )
             return true
         }
         await noteCertificate(result, silenced: recorded.silenced)

@@ -67,6 +67,9 @@ public struct RecordOutcome: Sendable {
     /// The transition joined an incident already open for the same host and service (`incidentGroup`):
     /// that incident's remediation and page are this property's too.
     public var joinedOpenIncident = false
+    /// A result kept while the store was unreachable, older than the fleet's newest record for the property:
+    /// only the location's own debounce took it; it decided nothing for the fleet (`Quorum.superseded`).
+    public var superseded = false
 }
 
 /// A transition to announce, with what a message needs to say about it.

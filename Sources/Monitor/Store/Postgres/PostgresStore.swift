@@ -115,6 +115,9 @@ public final class PostgresStore: MonitorStorage, Service {
                 ) ?? Quorum.seed(from: previous)
             var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
             try await PostgresLocations.save(connection, location: location.name, own.state, now: now, logger: logger)
+            if Quorum.superseded(result, at: location, fleet: previous) {
+                return .superseded(fleet: previous, now: now)
+            }
             try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
             let decision = Quorum.decide(
                 try await PostgresLocations.views(connection, property: result.property, logger: logger),

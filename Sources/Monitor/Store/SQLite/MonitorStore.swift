@@ -143,6 +143,9 @@ public final class MonitorStore: MonitorStorage {
                 ?? Quorum.seed(from: previous)
             var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
             try LocationStateRepository.save(db, location: location.name, own.state, now: now)
+            if Quorum.superseded(result, at: location, fleet: previous) {
+                return .superseded(fleet: previous, now: now)
+            }
             try LocationStateRepository.heartbeat(db, location: location.name, now: now)
             let decision = Quorum.decide(
                 try LocationStateRepository.views(db, property: result.property),
