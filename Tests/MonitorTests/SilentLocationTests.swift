@@ -5,7 +5,12 @@ import Testing
 import ZumikTestSupport
 
 /// A monitor at location `name` with nothing to probe, on `storage`, its `now` the injected `clock`.
-func locationMonitor(_ name: String, on storage: any MonitorStorage, clock: TestClock) -> MonitorService {
+func locationMonitor(
+    _ name: String,
+    on storage: any MonitorStorage,
+    clock: TestClock,
+    health: StoreHealth = StoreHealth(backend: "sqlite")
+) -> MonitorService {
     var config = MonitorConfig(interval: .seconds(30), properties: [])
     config.store.location = name
     return MonitorService(
@@ -14,7 +19,8 @@ func locationMonitor(_ name: String, on storage: any MonitorStorage, clock: Test
         transport: CurlEngine(maxInFlight: 1),
         outbox: AlertOutbox(store: storage, signal: WakeSignal()),
         logger: quietLogger,
-        now: { clock.now }
+        now: { clock.now },
+        storeHealth: health
     )
 }
 

@@ -6,6 +6,14 @@ import Synchronization
 extension MonitorConfig {
     /// A location whose last heartbeat is older than this has left the quorum: 3 × `interval`.
     public var locationLiveWindow: TimeInterval { 3 * interval.timeInterval }
+
+    /// After a store outage, how long this instance waits before it judges other locations silent: every
+    /// heartbeat went stale while nobody could write one, and each instance reaches the store again in its own
+    /// time (a storage call waits up to `store_outage.connection_wait` for a connection, then the instance beats
+    /// within an `interval`). One live window on top of that, as for any location.
+    public var locationSettleAfterOutage: TimeInterval {
+        locationLiveWindow + storeOutage.connectionWait.timeInterval + interval.timeInterval
+    }
 }
 
 /// This instance as one location of the fleet: its heartbeat renewed once per cycle whatever is due (a location
@@ -13,6 +21,10 @@ extension MonitorConfig {
 extension MonitorService {
     /// Once per `interval`: renews this location's heartbeat, then announces the locations that fell silent or
     /// came back (once fleet-wide, whichever instance notices first). Needs a store with `LocationStorage`.
+    ///
+    /// Not within `locationSettleAfterOutage` of the store answering again after an outage: then every other
+    /// location's heartbeat is stale because nobody could write one, and judging them would announce each
+    /// silent and back again.
     func renewLocation(now: Date) async {
         guard let fleet = store as? any LocationStorage else { return }
         let config = self.config
@@ -25,11 +37,20 @@ extension MonitorService {
         let meta: Logger.Metadata = ["location": "\(config.store.location)"]
         do {
             try await fleet.heartbeat(location: config.store.location, now: now)
-            let changes = try await fleet.announceLocationChanges(
-                now: now,
-                window: config.locationLiveWindow,
-                message: AlertFormatter.locationChange
-            )
+            let changes: [LocationChange]
+            if let back = storeHealth.recoveredAt, now < back.addingTimeInterval(config.locationSettleAfterOutage) {
+                logger.debug(
+                    "store answered again after an outage; silent locations not judged until every location could beat",
+                    metadata: meta.merging(["store.recovered_at": "\(back)"]) { $1 }
+                )
+                changes = []
+            } else {
+                changes = try await fleet.announceLocationChanges(
+                    now: now,
+                    window: config.locationLiveWindow,
+                    message: AlertFormatter.locationChange
+                )
+            }
             for change in changes {
                 logger.notice(
                     change.kind == .silent ? "location silent, left the quorum" : "location back in the quorum",

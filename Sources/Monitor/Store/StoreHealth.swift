@@ -42,6 +42,8 @@ public final class StoreHealth: Sendable {
         var report: Report
         /// Outages begun since start: a remediation run that saw this change may have been cut short.
         var outages = 0
+        /// When the last outage ended (nil: none since start).
+        var recoveredAt: Date?
     }
 
     private let state: Mutex<State>
@@ -63,13 +65,18 @@ public final class StoreHealth: Sendable {
     public var isReachable: Bool { state.withLock { $0.report.reachable } }
     /// How many outages began since start.
     public var outages: Int { state.withLock { $0.outages } }
+    /// When the store last answered again after an outage (nil: no outage since start). Until the fleet's other
+    /// instances have had time to reach it too, their heartbeats are stale for the outage's sake, not theirs.
+    public var recoveredAt: Date? { state.withLock { $0.recoveredAt } }
 
     /// A call reached the store: an outage, if any, is over. Returns whether one was.
     @discardableResult
     public func succeeded() -> Bool {
+        let at = now()
         let recovered = state.withLock { s in
             guard !s.report.reachable else { return false }
             s.report = Report(backend: s.report.backend)
+            s.recoveredAt = at
             return true
         }
         if recovered { up.set(to: 1) }

@@ -14,6 +14,11 @@ final class FleetScenario: @unchecked Sendable {
     // @unchecked: the monitors dictionary is only touched by the one test that owns the scenario.
     static let lease = 3
     static let interval = 1
+    /// `store_outage.connection_wait`, seconds.
+    static let connectionWait = 2
+    /// How long after the store returns a location waits before it judges others silent
+    /// (`MonitorConfig.locationSettleAfterOutage`: live window + connection wait + interval).
+    static var settleAfterOutage: Int { 3 * interval + connectionWait + interval }
 
     let fleet: NetnsFleet
     let directory: TempDir
@@ -104,7 +109,7 @@ final class FleetScenario: @unchecked Sendable {
         remediation_lease: \(Self.lease)s
         store_outage:
           notify_after: 2s
-          connection_wait: 2s
+          connection_wait: \(Self.connectionWait)s
         control:
           listen: 127.0.0.1:9464
         discord:
