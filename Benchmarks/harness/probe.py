@@ -63,7 +63,7 @@ def run_monitor(tmp: TempDir, bins: zumik.Binaries, urls: list[str], cycles: int
     (`probe cycle done`); its CPU is the process's between the end of one cycle and the end of the next (so the
     idle rest of the interval is in it, as it is for a monitor that runs)."""
     n = len(urls)
-    interval = 1.0 if n <= 100 else 2.0 if n <= 1000 else 5.0  # well above the cycle, so cycles never overlap
+    interval = 1.0 if n <= 100 else 2.0 if n <= 1000 else 10.0  # well above the cycle, so cycles never overlap
     text = zumik.monitor_config(tmp, [zumik.Property(f"t{i:04d}", u) for i, u in enumerate(urls)],
                                 name=f"run-{n}", interval_s=interval, max_in_flight=CONCURRENCY)
     cfg = tmp.file(f"monitor-run-{n}.yaml", text)

@@ -464,7 +464,17 @@ class StoreReader:
                 return []
             text_cols = [c for c in ("kind", "payload") if c in cols] or cols
             key = "id" if "id" in cols else "rowid"
-            rows = db.execute(f"SELECT {key}, {', '.join(text_cols)} FROM outbox ORDER BY {key}").fetchall()
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            if "incident_id" in cols and "incidents" in tables:
+                # An incident's rows are render instructions ({"render":"incident",...}); the text is made at
+                # delivery. Its first row is the opening: say what it opened as, as the message's title does.
+                rows = db.execute(
+                    "SELECT o.id, o.kind, o.payload, "
+                    "CASE WHEN o.id = (SELECT min(x.id) FROM outbox x WHERE x.incident_id = o.incident_id) "
+                    "THEN i.property || ' is ' || i.health ELSE '' END "
+                    "FROM outbox o LEFT JOIN incidents i ON i.id = o.incident_id ORDER BY o.id").fetchall()
+            else:
+                rows = db.execute(f"SELECT {key}, {', '.join(text_cols)} FROM outbox ORDER BY {key}").fetchall()
             return [(r[0], " ".join(str(x) for x in r[1:])) for r in rows]
         except sqlite3.Error:
             return []
