@@ -10,16 +10,6 @@ import ZumikTestSupport
 @Suite struct LocationsAfterStoreOutageTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
 
-    /// Polls until `condition` holds (errors count as false), at most 20 s.
-    func eventually(_ condition: () async throws -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while ContinuousClock.now < deadline {
-            if (try? await condition()) == true { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return (try? await condition()) == true
-    }
-
     @Test(arguments: StorageBackend.available)
     func noLocationIsAnnouncedForTheOutagesSakeButOneThatStaysSilentIs(_ backend: StorageBackend) async throws {
         let (store, _, keep) = try backend.makePair()
@@ -37,7 +27,7 @@ import ZumikTestSupport
         }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await c.run() }
-            #expect(await eventually { try await beat(at: t0) })
+            #expect(await locationsEventually { try await beat(at: t0) })
 
             // The database goes away for 200 s: nobody beats meanwhile (this instance's loop does no store work).
             health.failed("record", kind: "test outage")
@@ -48,24 +38,24 @@ import ZumikTestSupport
             // It answers again: c beats at once, a reconnects 10 s later, b never does.
             health.succeeded()
             #expect(health.recoveredAt == t0 + 200)
-            #expect(await eventually { try await beat(at: t0 + 200) })
+            #expect(await locationsEventually { try await beat(at: t0 + 200) })
             try await store.heartbeat(location: "a", now: t0 + 210)
             clock.set(t0 + 230)
             // Beaten again, so its previous pass (the one right after the outage) is over: nothing announced.
-            #expect(await eventually { try await beat(at: t0 + 230) })
+            #expect(await locationsEventually { try await beat(at: t0 + 230) })
             clock.set(t0 + 260)
-            #expect(await eventually { try await beat(at: t0 + 260) })
+            #expect(await locationsEventually { try await beat(at: t0 + 260) })
             #expect(try await locationRows() == [])
 
             // Once every location had time to beat, the one that did not is announced, once; a never is.
             try await store.heartbeat(location: "a", now: t0 + 320)
             clock.set(t0 + 330)
-            #expect(await eventually { try await locationRows().count == 1 })
+            #expect(await locationsEventually { try await locationRows().count == 1 })
             try await store.heartbeat(location: "a", now: t0 + 350)
             clock.set(t0 + 360)
-            #expect(await eventually { try await beat(at: t0 + 360) })
+            #expect(await locationsEventually { try await beat(at: t0 + 360) })
             clock.set(t0 + 390)
-            #expect(await eventually { try await beat(at: t0 + 390) })
+            #expect(await locationsEventually { try await beat(at: t0 + 390) })
             let rows = try await locationRows()
             #expect(rows.count == 1, "\(rows)")
             #expect(rows.first?.contains("Location **b** silent since") == true, "\(rows)")

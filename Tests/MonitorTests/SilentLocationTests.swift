@@ -24,20 +24,21 @@ func locationMonitor(
     )
 }
 
+/// Polls until `condition` holds (errors count as false), at most 20 s: a running monitor's pass at the injected
+/// clock's time is over.
+func locationsEventually(_ condition: () async throws -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now.advanced(by: .seconds(20))
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return (try? await condition()) == true
+}
+
 /// Through `MonitorService` with an injected clock: two running instances notice the same silent locations and
 /// the fleet announces each once, and once again when it returns.
 @Suite struct SilentLocationTests {
     let t0 = Date(timeIntervalSince1970: 1_800_000_000)
-
-    /// Polls until `condition` holds (errors count as false), at most 20 s.
-    func eventually(_ condition: () async throws -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now.advanced(by: .seconds(20))
-        while ContinuousClock.now < deadline {
-            if (try? await condition()) == true { return true }
-            try? await Task.sleep(for: .milliseconds(20))
-        }
-        return (try? await condition()) == true
-    }
 
     @Test(arguments: StorageBackend.available)
     func twoInstancesAnnounceASilentLocationOnce(_ backend: StorageBackend) async throws {
@@ -62,21 +63,21 @@ func locationMonitor(
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await c.run() }
             group.addTask { try await d.run() }
-            #expect(await eventually { try await locationRows().count == 2 })
+            #expect(await locationsEventually { try await locationRows().count == 2 })
             // A cycle later both have looked again, and finished (each beat comes before its announcement).
             clock.set(t0 + 230)
-            #expect(await eventually { try await bothBeat(at: t0 + 230) })
+            #expect(await locationsEventually { try await bothBeat(at: t0 + 230) })
             try await second.heartbeat(location: "a", now: t0 + 240)
             clock.set(t0 + 260)
-            #expect(await eventually { try await bothBeat(at: t0 + 260) })
+            #expect(await locationsEventually { try await bothBeat(at: t0 + 260) })
             let silent = try await locationRows()
             #expect(silent.filter { $0.contains("Location **a** silent since 2027-01-15T08:00:00Z") }.count == 1)
             #expect(silent.filter { $0.contains("Location **b** silent since") }.count == 1)
             #expect(silent.filter { $0.contains("leaves the quorum: 2 of 4 locations live") }.count == 2)
             // a is back: announced once more, by one of them.
-            #expect(await eventually { try await locationRows().count == 3 })
+            #expect(await locationsEventually { try await locationRows().count == 3 })
             clock.set(t0 + 290)
-            #expect(await eventually { try await bothBeat(at: t0 + 290) })
+            #expect(await locationsEventually { try await bothBeat(at: t0 + 290) })
             let rows = try await locationRows()
             #expect(rows.count == 3)
             #expect(rows.filter { $0.contains("Location **a** is back") }.count == 1)
