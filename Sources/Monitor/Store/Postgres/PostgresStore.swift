@@ -152,7 +152,12 @@ public final class PostgresStore: MonitorStorage, Service {
         }
         try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
         let decision = Quorum.decide(
-            try await PostgresLocations.views(connection, property: result.property, logger: logger),
+            try await PostgresLocations.views(
+                connection,
+                property: result.property,
+                own: (location.name, own.state),
+                logger: logger
+            ),
             now: now,
             context: location
         )

@@ -175,7 +175,7 @@ public final class MonitorStore: MonitorStorage {
         }
         try LocationStateRepository.heartbeat(db, location: location.name, now: now)
         let decision = Quorum.decide(
-            try LocationStateRepository.views(db, property: result.property),
+            try LocationStateRepository.views(db, property: result.property, own: (location.name, own.state)),
             now: now,
             context: location
         )
