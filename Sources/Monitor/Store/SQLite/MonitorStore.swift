@@ -3,7 +3,7 @@ public import Foundation
 import GRDB
 public import Probing
 
-/// The durable state store: a SQLite file through GRDB (`DatabasePool`, WAL, `synchronous=FULL` on every
+/// The durable state store: a SQLite file through GRDB (`DatabasePool`, WAL, `synchronous=FULL` on the writer
 /// connection so an acknowledged commit survives power loss, not just a process crash).
 ///
 /// Tables:
@@ -34,11 +34,13 @@ public final class MonitorStore: MonitorStorage {
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         configuration.busyMode = .timeout(10)
         pool = try StoreError.naming(path, "open") { try DatabasePool(path: path, configuration: configuration) }
+        // On the writer, once it is open: `DatabasePool` sets `synchronous = NORMAL` when it turns WAL on, after
+        // `prepareDatabase` has run (a FULL set there never took effect: no commit was synced).
+        try StoreError.naming(path, "open") {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("monitor-v1") { db in
             try db.execute(
@@ -486,6 +488,11 @@ public final class MonitorStore: MonitorStorage {
     /// its errors naming the store's file.
     func write<T>(_ updates: (Database) throws -> T) throws -> T {
         try StoreError.naming(path, "write") { try pool.write(updates) }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), as the store runs with it.
+    func writerSynchronous() throws -> Int {
+        try write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// One read, its errors naming the store's file.
