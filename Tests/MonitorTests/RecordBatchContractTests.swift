@@ -74,14 +74,7 @@ import ZumikTestSupport
 
     func one(_ storage: any MonitorStorage, _ request: RecordRequest) async throws -> RecordOutcome {
         if let sample = request.sample { try await (storage as? any HistoryStorage)?.appendSample(sample) }
-        return try await storage.record(
-            request.result,
-            at: request.location,
-            policy: request.policy,
-            incidentGroup: request.incidentGroup,
-            now: request.now,
-            message: request.message
-        )
+        return try await storage.record(request)
     }
 
     @Test(arguments: StorageBackend.available)

@@ -46,7 +46,11 @@ extension MonitorService {
     /// transactions, as before batching): one bad result never costs the others theirs.
     func recordBatch(_ requests: [RecordRequest]) async -> [RecordAttempt] {
         do {
-            return try await store.record(batch: requests).map { .recorded($0) }
+            let outcomes = try await store.record(batch: requests)
+            guard outcomes.count == requests.count else {
+                throw StoreBatchMismatch(requests: requests.count, outcomes: outcomes.count)
+            }
+            return outcomes.map { .recorded($0) }
         } catch is StoreUnavailable {
             return requests.map { _ in .unavailable(sampleKept: false) }
         } catch {
@@ -77,16 +81,7 @@ extension MonitorService {
             }
         }
         do {
-            return .recorded(
-                try await store.record(
-                    request.result,
-                    at: request.location,
-                    policy: request.policy,
-                    incidentGroup: request.incidentGroup,
-                    now: request.now,
-                    message: request.message
-                )
-            )
+            return .recorded(try await store.record(request))
         } catch is StoreUnavailable {
             return .unavailable(sampleKept: sampleKept)
         } catch {
@@ -100,4 +95,12 @@ extension MonitorService {
         guard let history else { return false }
         return (history as AnyObject) === (store as AnyObject)
     }
+}
+
+/// A store answered a batch with another number of outcomes than it was given results (a broken backend): the
+/// batch is recorded again one result at a time.
+struct StoreBatchMismatch: Error, CustomStringConvertible {
+    var requests: Int
+    var outcomes: Int
+    var description: String { "the store answered \(outcomes) outcomes for a batch of \(requests) results" }
 }

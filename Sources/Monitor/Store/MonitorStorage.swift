@@ -170,6 +170,18 @@ public protocol MonitorStorage: Sendable {
 }
 
 extension MonitorStorage {
+    /// `record(_:at:policy:incidentGroup:now:message:)` of one request on its own (its sample is not written).
+    public func record(_ request: RecordRequest) async throws -> RecordOutcome {
+        try await record(
+            request.result,
+            at: request.location,
+            policy: request.policy,
+            incidentGroup: request.incidentGroup,
+            now: request.now,
+            message: request.message
+        )
+    }
+
     /// `record` for a single instance (the whole fleet) of a property that shares its incident with others.
     public func record(
         _ result: ProbeResult,
