@@ -36,11 +36,6 @@ public final class MonitorStore: MonitorStorage {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
         pool = try StoreError.naming(path, "open") { try DatabasePool(path: path, configuration: configuration) }
-        // On the writer, once it is open: `DatabasePool` sets `synchronous = NORMAL` when it turns WAL on, after
-        // `prepareDatabase` has run (a FULL set there never took effect: no commit was synced).
-        try StoreError.naming(path, "open") {
-            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
-        }
         var migrator = DatabaseMigrator()
         migrator.registerMigration("monitor-v1") { db in
             try db.execute(
@@ -109,6 +104,13 @@ public final class MonitorStore: MonitorStorage {
         Self.registerLocationSilence(&migrator)
         HistoryRepository.registerLocationMigration(&migrator)
         try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
+        // On the writer, once it is open and migrated: `DatabasePool` sets `synchronous = NORMAL` when it turns WAL
+        // on, after `prepareDatabase` has run (a FULL set there never took effect: no commit was synced). After
+        // the migrations, which keep their old pace: GRDB's migrator reads what is applied before its
+        // transactions, so two processes opening a new file at once race, and synced commits would widen that.
+        try StoreError.naming(path, "open") {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
     }
 
     // MARK: Probe results and silences
