@@ -103,13 +103,27 @@ public final class MonitorStore: MonitorStorage {
         }
         Self.registerLocationSilence(&migrator)
         HistoryRepository.registerLocationMigration(&migrator)
-        try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
-        // On the writer, once it is open and migrated: `DatabasePool` sets `synchronous = NORMAL` when it turns WAL
-        // on, after `prepareDatabase` has run (a FULL set there never took effect: no commit was synced). After
-        // the migrations, which keep their old pace: GRDB's migrator reads what is applied before its
-        // transactions, so two processes opening a new file at once race, and synced commits would widen that.
+        try StoreError.naming(path, "migrate") { try Self.migrate(migrator, pool) }
+        // On the writer, once it is open: `DatabasePool` sets `synchronous = NORMAL` when it turns WAL on, after
+        // `prepareDatabase` has run (a FULL set there never took effect: no commit was synced).
         try StoreError.naming(path, "open") {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
+    }
+
+    /// Runs the migrations, again while one fails with SQLite's generic error for up to 5 s: GRDB's migrator
+    /// reads what is applied before each migration's own transaction, so of two processes opening a new file at
+    /// once the later one runs a migration the other has just run ("table … already exists", "duplicate column
+    /// name"); run again, it skips what the other applied. A migration that really fails still fails, 5 s later.
+    private static func migrate(_ migrator: DatabaseMigrator, _ pool: DatabasePool) throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while true {
+            do {
+                return try migrator.migrate(pool)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR && ContinuousClock.now < deadline
+            {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
         }
     }
 
