@@ -82,7 +82,9 @@ def run_monitor(tmp: TempDir, bins: zumik.Binaries, urls: list[str], cycles: int
             props, wall, _ = lines.next(interval + 60, monitor.proc)
             now_cpu = proc_cpu_ns_s(monitor.pid)
             if props != n:
-                raise BenchError(f"a cycle held {props} of {n} properties (cycles overlapped or a probe failed)")
+                split = (f"; the first cycle took {first:.1f} s, longer than the {interval:.0f} s interval, so the "
+                         f"schedule split into smaller cycles" if first > interval else "")
+                raise BenchError(f"a cycle held {props} of {n} properties (cycles overlapped or a probe failed{split})")
             out["wall_s"].append(wall)
             out["cpu_s"].append(now_cpu - cpu)
             cpu = now_cpu
