@@ -10,14 +10,8 @@ struct PropertyStateRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 enum PropertyStateRepository {
-    /// Every probe's record reads and saves its property's row: both statements are prepared once per
-    /// connection (`cachedStatement`).
     static func find(_ db: Database, _ name: String) throws -> PropertyState? {
-        try String.fetchOne(
-            db.cachedStatement(sql: "SELECT state FROM property_state WHERE name = ?"),
-            arguments: [name]
-        )
-        .map { try PropertyStateJSON.decode($0) }
+        try PropertyStateRecord.fetchOne(db, key: name).map { try PropertyStateJSON.decode($0.state) }
     }
 
     static func all(_ db: Database) throws -> [PropertyState] {
@@ -25,11 +19,7 @@ enum PropertyStateRepository {
     }
 
     static func save(_ db: Database, _ state: PropertyState, now: Date) throws {
-        try db.cachedStatement(
-            sql: """
-                INSERT INTO property_state (name, state, updated_at) VALUES (?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
-                """
-        ).execute(arguments: [state.name, try PropertyStateJSON.encode(state), now.timeIntervalSince1970])
+        let json = try PropertyStateJSON.encode(state)
+        try PropertyStateRecord(name: state.name, state: json, updated_at: now.timeIntervalSince1970).upsert(db)
     }
 }
