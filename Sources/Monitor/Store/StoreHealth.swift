@@ -72,11 +72,10 @@ public final class StoreHealth: Sendable {
     /// A call reached the store: an outage, if any, is over. Returns whether one was.
     @discardableResult
     public func succeeded() -> Bool {
-        let at = now()
         let recovered = state.withLock { s in
             guard !s.report.reachable else { return false }
             s.report = Report(backend: s.report.backend)
-            s.recoveredAt = at
+            s.recoveredAt = now()
             return true
         }
         if recovered { up.set(to: 1) }
