@@ -19,6 +19,8 @@ struct StoreOutageRemediationTests {
         let actionsSent = Mutex(0)
         let journalError = Mutex<String?>(nil)
         let runs = Mutex(0)
+        /// Runs that returned (the store answers again by then).
+        let finished = Mutex(0)
 
         init(server: PostgresServer) { self.server = server }
 
@@ -46,9 +48,10 @@ struct StoreOutageRemediationTests {
             }
             try? server.start()
             let deadline = ContinuousClock.now.advanced(by: .seconds(60))
-            while (try? await context.store.allStates()) == nil, ContinuousClock.now < deadline {
+            while (try? await context.store.allStates()) == nil, ContinuousClock.now < deadline, !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(100))
             }
+            finished.withLock { $0 += 1 }
         }
     }
 
@@ -92,7 +95,7 @@ struct StoreOutageRemediationTests {
         )
         await withTaskGroup(of: Void.self) { group in
             group.addTask { try? await monitor.run() }
-            #expect(await waitFor(.seconds(90)) { responder.runs.withLock { $0 } >= 1 && health.isReachable })
+            #expect(await waitFor(.seconds(90)) { responder.finished.withLock { $0 } >= 1 && health.isReachable })
             // The monitor's own handling of the returned run, then stop.
             try? await Task.sleep(for: .milliseconds(500))
             group.cancelAll()

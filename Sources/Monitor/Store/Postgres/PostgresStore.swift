@@ -64,13 +64,13 @@ public final class PostgresStore: MonitorStorage, Service {
     /// Applies the schema versions not applied yet (under the advisory lock); the versions this call applied.
     @discardableResult
     public func migrate() async throws -> [Int] {
-        try await migrate(begin: {})
+        try await migrate(begin: { _ in })
     }
 
     /// `migrate()`, calling `begin` once it has its connection (the connection wait ends there).
-    private func migrate(begin: @escaping @Sendable () throws -> Void) async throws -> [Int] {
+    private func migrate(begin: @escaping @Sendable (PostgresConnection) throws -> Void) async throws -> [Int] {
         let applied = try await client.withConnection { connection in
-            try begin()
+            try begin(connection)
             return try await PostgresMigrations.migrate(connection, logger: logger)
         }
         await migrations.markDone()
@@ -583,9 +583,9 @@ public final class PostgresStore: MonitorStorage, Service {
             try await Self.reaching(Self.operationName(operation), wait: connectionWait, health: health) { begin in
                 try await self.migrations.ensure { try await self.migrate(begin: begin) }
                 do {
-                    return try await client.withTransaction(logger: logger) { connection in
-                        try begin()
-                        return try await body(connection, logger)
+                    return try await client.withConnection { connection in
+                        try begin(connection)
+                        return try await connection.withTransaction(logger: logger) { try await body($0, logger) }
                     }
                 } catch let error as PostgresTransactionError {
                     // What the transaction's body threw (e.g. `LeaseLost`), once it was rolled back.
@@ -605,7 +605,7 @@ public final class PostgresStore: MonitorStorage, Service {
         return try await Self.reaching(Self.operationName(operation), wait: connectionWait, health: health) { begin in
             try await self.migrations.ensure { try await self.migrate(begin: begin) }
             return try await client.withConnection { connection in
-                try begin()
+                try begin(connection)
                 return try await body(connection, logger)
             }
         }
