@@ -22,6 +22,8 @@ public import Prometheus
 /// - the pager's (``PagerHealth``) and the build's (`zumik_monitor_build_info{version}`).
 public struct MonitorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
+    /// The per-property metrics every probe updates, each looked up in the registry once.
+    let handles = MetricHandles()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -39,22 +41,26 @@ public struct MonitorMetrics: Sendable {
     ]
 
     func probe(_ result: ProbeResult) {
-        registry.makeCounter(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_probes_total",
-                "Probes run, by property and classified outcome (healthy, degraded, down)."
-            ),
-            labels: [("property", result.property), ("outcome", result.health.rawValue)]
-        ).increment()
-        for (phase, seconds) in Self.phases(result.timings) {
-            registry.makeDurationHistogram(
+        handles.counter([result.property, result.health.rawValue]) {
+            registry.makeCounter(
                 descriptor: MonitorMetrics.metric(
-                    "zumik_monitor_probe_duration_seconds",
-                    "Probe time by phase: dns, connect, tls, first_byte (each phase alone) and total."
+                    "zumik_monitor_probes_total",
+                    "Probes run, by property and classified outcome (healthy, degraded, down)."
                 ),
-                labels: [("property", result.property), ("phase", phase)],
-                buckets: Self.phaseBuckets
-            ).recordNanoseconds(Int64((seconds * 1e9).rounded()))
+                labels: [("property", result.property), ("outcome", result.health.rawValue)]
+            )
+        }.increment()
+        for (phase, seconds) in Self.phases(result.timings) {
+            handles.histogram([result.property, phase]) {
+                registry.makeDurationHistogram(
+                    descriptor: MonitorMetrics.metric(
+                        "zumik_monitor_probe_duration_seconds",
+                        "Probe time by phase: dns, connect, tls, first_byte (each phase alone) and total."
+                    ),
+                    labels: [("property", result.property), ("phase", phase)],
+                    buckets: Self.phaseBuckets
+                )
+            }.recordNanoseconds(Int64((seconds * 1e9).rounded()))
         }
         if let expiry = result.certificateExpiry {
             registry.makeGauge(
@@ -81,13 +87,15 @@ public struct MonitorMetrics: Sendable {
 
     func state(_ property: String, _ health: Health) {
         for state in Health.allCases {
-            registry.makeGauge(
-                descriptor: MonitorMetrics.metric(
-                    "zumik_monitor_property_state",
-                    "1 for the property's confirmed (debounced) state, 0 for the other states."
-                ),
-                labels: [("property", property), ("state", state.rawValue)]
-            ).set(to: state == health ? 1 : 0)
+            handles.gauge([property, state.rawValue]) {
+                registry.makeGauge(
+                    descriptor: MonitorMetrics.metric(
+                        "zumik_monitor_property_state",
+                        "1 for the property's confirmed (debounced) state, 0 for the other states."
+                    ),
+                    labels: [("property", property), ("state", state.rawValue)]
+                )
+            }.set(to: state == health ? 1 : 0)
         }
     }
 

@@ -30,6 +30,8 @@ public final class MonitorService: Service {
     public let storeHealth: StoreHealth
     /// Results the store could not take while unreachable, recorded before the property's next one.
     let unrecorded = UnrecordedResults()
+    /// Results recorded together (`MonitorService+Recording.swift`).
+    let recorder = GroupRecorder<RecordRequest, RecordAttempt>()
 
     struct Schedule {
         var nextDue: [String: Date] = [:]
@@ -211,38 +213,21 @@ public final class MonitorService: Service {
     func recordOne(_ item: inout UnrecordedResults.Item, property: PropertyConfig, replayed: Bool) async -> Bool {
         let result = item.result
         var meta = Self.metadata(result)
-        do {
-            if !item.sampleKept {
-                try await history?.appendSample(HistorySample(result, location: config.store.location))
-            }
-            item.sampleKept = true
-        } catch is StoreUnavailable {
-            return false
-        } catch {
-            // Only the history misses this probe; the state, incidents and alerts are recorded below.
-            logger.error(
-                "cannot keep probe result in the history",
-                metadata: meta.merging(["error": "\(error)"]) { $1 }
-            )
-        }
+        var request = recordRequest(result, property: property, replayed: replayed)
+        request.sample =
+            item.sampleKept ? nil : history.map { _ in HistorySample(result, location: config.store.location) }
+        // A history apart from the store cannot share the record's transaction: then each is written on its own.
+        let attempt =
+            request.sample != nil && !historyIsTheStore ? await recordAlone(request) : await recordGrouped(request)
         let recorded: RecordOutcome
-        do {
-            recorded = try await store.record(
-                result,
-                at: LocationContext(
-                    name: config.store.location,
-                    liveWindow: config.locationLiveWindow,
-                    quorum: property.quorum,
-                    replay: replayed
-                ),
-                policy: policy(for: property),
-                incidentGroup: property.incidentGroup,
-                now: result.at,
-                message: AlertFormatter.transitionMessage(editMessages: config.onCall.editMessages)
-            )
-        } catch is StoreUnavailable {
+        switch attempt {
+        case .recorded(let outcome):
+            item.sampleKept = true
+            recorded = outcome
+        case .unavailable(let sampleKept):
+            item.sampleKept = item.sampleKept || sampleKept
             return false
-        } catch {
+        case .failed(let error):
             // The observation is lost, nothing else: the next probe repeats it against the stored state.
             meta["error"] = "\(error)"
             logger.error("cannot record probe result", metadata: meta)

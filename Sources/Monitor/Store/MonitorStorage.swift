@@ -125,6 +125,13 @@ public protocol MonitorStorage: Sendable {
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome
 
+    /// Records several probe results in ONE transaction (one commit): for each, its history sample (when the
+    /// request carries one) and then exactly what `record(_:at:policy:incidentGroup:now:message:)` writes,
+    /// results of one property in the order given. All or nothing: when anything fails, nothing of the batch
+    /// is written and the error is thrown (`StoreUnavailable` when the store cannot be reached). Returns each
+    /// request's outcome, in the order of `requests`.
+    func record(batch requests: [RecordRequest]) async throws -> [RecordOutcome]
+
     // MARK: Reminders (a paged incident that stays unresolved)
 
     /// For every open, paged incident whose last reminder (or page) is at least `every` old at `now`: in one
@@ -163,6 +170,18 @@ public protocol MonitorStorage: Sendable {
 }
 
 extension MonitorStorage {
+    /// `record(_:at:policy:incidentGroup:now:message:)` of one request on its own (its sample is not written).
+    public func record(_ request: RecordRequest) async throws -> RecordOutcome {
+        try await record(
+            request.result,
+            at: request.location,
+            policy: request.policy,
+            incidentGroup: request.incidentGroup,
+            now: request.now,
+            message: request.message
+        )
+    }
+
     /// `record` for a single instance (the whole fleet) of a property that shares its incident with others.
     public func record(
         _ result: ProbeResult,

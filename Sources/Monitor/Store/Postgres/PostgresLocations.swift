@@ -47,9 +47,14 @@ enum PostgresLocations {
         )
     }
 
-    static func views(_ connection: PostgresConnection, property: String, logger: Logger) async throws
-        -> [LocationHealth]
-    {
+    /// What every location has confirmed about `property`, with its heartbeat. `own` is the caller's location
+    /// and the state it has just saved: its health is taken from there instead of decoding the row again.
+    static func views(
+        _ connection: PostgresConnection,
+        property: String,
+        own: (location: String, state: PropertyState),
+        logger: Logger
+    ) async throws -> [LocationHealth] {
         let rows = try await connection.query(
             """
             SELECT s.location, s.state, l.last_seen FROM location_state s JOIN locations l ON l.name = s.location
@@ -62,7 +67,7 @@ enum PostgresLocations {
             views.append(
                 LocationHealth(
                     location: location,
-                    health: try PropertyStateJSON.decode(state).health,
+                    health: location == own.location ? own.state.health : try PropertyStateJSON.decode(state).health,
                     lastSeen: Date(timeIntervalSince1970: lastSeen)
                 )
             )

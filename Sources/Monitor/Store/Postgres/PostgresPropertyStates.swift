@@ -26,6 +26,17 @@ enum PostgresPropertyStates {
         return PropertyState(name: name)
     }
 
+    /// Locks the rows of `names` that exist, in name order (a batch's first statement; `lock` then finds each
+    /// held already, and creates a missing one).
+    static func lockExisting(_ connection: PostgresConnection, _ names: Set<String>, logger: Logger) async throws {
+        let sorted = names.sorted()
+        let rows = try await connection.query(
+            "SELECT name FROM property_state WHERE name = ANY(\(sorted)) ORDER BY name FOR UPDATE",
+            logger: logger
+        )
+        for try await _ in rows {}
+    }
+
     static func find(_ connection: PostgresConnection, _ name: String, logger: Logger) async throws -> PropertyState? {
         let rows = try await connection.query("SELECT state FROM property_state WHERE name = \(name)", logger: logger)
         for try await json in rows.decode(String.self) { return try PropertyStateJSON.decode(json) }

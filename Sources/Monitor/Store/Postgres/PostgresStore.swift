@@ -104,163 +104,199 @@ public final class PostgresStore: MonitorStorage, Service {
         now: Date,
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
-        try await write { connection, logger in
-            let previous = try await PostgresPropertyStates.lock(connection, result.property, now: now, logger: logger)
-            let seen =
-                try await PostgresLocations.find(
-                    connection,
-                    property: result.property,
-                    location: location.name,
-                    logger: logger
-                ) ?? Quorum.seed(from: previous)
-            var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
-            try await PostgresLocations.save(connection, location: location.name, own.state, now: now, logger: logger)
-            if Quorum.superseded(result, at: location, fleet: previous) {
-                return .superseded(fleet: previous, now: now)
+        let request = RecordRequest(
+            result,
+            at: location,
+            policy: policy,
+            incidentGroup: incidentGroup,
+            now: now,
+            message: message
+        )
+        return try await write { connection, logger in try await Self.record(connection, request, logger: logger) }
+    }
+
+    public func record(batch requests: [RecordRequest]) async throws -> [RecordOutcome] {
+        try await write(operation: "record") { connection, logger in
+            // Every property's row first, in name order: two locations' batches never wait on each other crosswise.
+            let names = Set(requests.map(\.result.property))
+            if names.count > 1 { try await PostgresPropertyStates.lockExisting(connection, names, logger: logger) }
+            var outcomes: [RecordOutcome] = []
+            for request in requests {
+                if let sample = request.sample { try await PostgresHistory.insert(connection, sample, logger: logger) }
+                outcomes.append(try await Self.record(connection, request, logger: logger))
             }
-            try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
-            let decision = Quorum.decide(
-                try await PostgresLocations.views(connection, property: result.property, logger: logger),
-                now: now,
-                context: location
-            )
-            let advisory = Quorum.advisory(
-                own: &own.state,
+            return outcomes
+        }
+    }
+
+    /// One result's record (see `record(_:at:…)`), in the caller's transaction.
+    private static func record(
+        _ connection: PostgresConnection,
+        _ request: RecordRequest,
+        logger: Logger
+    ) async throws -> RecordOutcome {
+        let (result, location, policy) = (request.result, request.location, request.policy)
+        let (incidentGroup, now, message) = (request.incidentGroup, request.now, request.message)
+        let previous = try await PostgresPropertyStates.lock(connection, result.property, now: now, logger: logger)
+        let seen =
+            try await PostgresLocations.find(
+                connection,
+                property: result.property,
                 location: location.name,
-                decision: decision,
-                policy: policy,
-                now: now
+                logger: logger
+            ) ?? Quorum.seed(from: previous)
+        var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
+        try await PostgresLocations.save(connection, location: location.name, own.state, now: now, logger: logger)
+        if Quorum.superseded(result, at: location, fleet: previous) {
+            return .superseded(fleet: previous, now: now)
+        }
+        try await PostgresLocations.heartbeat(connection, location: location.name, now: now, logger: logger)
+        let decision = Quorum.decide(
+            try await PostgresLocations.views(
+                connection,
+                property: result.property,
+                own: (location.name, own.state),
+                logger: logger
+            ),
+            now: now,
+            context: location
+        )
+        let advisory = Quorum.advisory(
+            own: &own.state,
+            location: location.name,
+            decision: decision,
+            policy: policy,
+            now: now
+        )
+        if advisory != nil {
+            try await PostgresLocations.save(
+                connection,
+                location: location.name,
+                own.state,
+                now: now,
+                logger: logger
             )
-            if advisory != nil {
-                try await PostgresLocations.save(
-                    connection,
-                    location: location.name,
-                    own.state,
-                    now: now,
-                    logger: logger
-                )
-            }
-            let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
-            var state = step.state
-            var incident: Incident? = nil
-            if let id = state.openIncidentID {
-                incident = try await PostgresIncidents.find(connection, id, logger: logger)
-            }
-            var transitionEventID: Int64?
-            var joined = false
-            if let transition = step.transition {
-                switch transition.kind {
-                case .opened:
-                    if let group = incidentGroup {
-                        try await PostgresIncidentGroups.lock(connection, group: group, logger: logger)
-                    }
-                    if let group = incidentGroup,
-                        let open = try await PostgresIncidentGroups.openIncident(
-                            connection,
-                            group: group,
-                            logger: logger
-                        )
-                    {
-                        // Same host and service: the property joins the incident already open for them.
-                        joined = true
-                        if transition.to == .down, open.health != .down {
-                            try await PostgresIncidents.setHealth(connection, open.id, .down, logger: logger)
-                        }
-                        incident = try await PostgresIncidents.find(connection, open.id, logger: logger)
-                    } else {
-                        incident = try await PostgresIncidents.open(
-                            connection,
-                            property: result.property,
-                            at: now,
-                            health: transition.to,
-                            logger: logger
-                        )
-                        if let id = incident?.id, let group = incidentGroup {
-                            try await PostgresIncidentGroups.setGroup(connection, id, group, logger: logger)
-                        }
-                    }
-                    if let id = incident?.id {
-                        try await PostgresIncidentGroups.join(connection, id, property: result.property, logger: logger)
-                    }
-                    state.openIncidentID = incident?.id
-                case .escalated, .deescalated:
-                    if let id = state.openIncidentID {
-                        try await PostgresIncidents.setHealth(connection, id, transition.to, logger: logger)
-                        incident = try await PostgresIncidents.find(connection, id, logger: logger)
-                    }
-                case .recovered:
-                    if let id = state.openIncidentID {
-                        // The incident resolves when the last of its properties recovers.
-                        if try await PostgresIncidentGroups.leave(
-                            connection,
-                            id,
-                            property: result.property,
-                            logger: logger
-                        ) {
-                            try await PostgresIncidents.close(connection, id, at: now, logger: logger)
-                        }
-                        incident = try await PostgresIncidents.find(connection, id, logger: logger)
-                    }
-                    state.openIncidentID = nil
+        }
+        let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
+        var state = step.state
+        var incident: Incident? = nil
+        if let id = state.openIncidentID {
+            incident = try await PostgresIncidents.find(connection, id, logger: logger)
+        }
+        var transitionEventID: Int64?
+        var joined = false
+        if let transition = step.transition {
+            switch transition.kind {
+            case .opened:
+                if let group = incidentGroup {
+                    try await PostgresIncidentGroups.lock(connection, group: group, logger: logger)
                 }
-                if let id = incident?.id {
-                    transitionEventID = try await PostgresIncidentEvents.append(
+                if let group = incidentGroup,
+                    let open = try await PostgresIncidentGroups.openIncident(
                         connection,
-                        incidentID: id,
-                        at: now,
-                        kind: "transition",
-                        payload: TransitionRecord.payload(transition, result),
+                        group: group,
                         logger: logger
                     )
-                }
-            }
-            let silenced = state.isSilenced(at: now)
-            var outboxID: Int64?
-            if let transition = step.transition, !silenced {
-                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
-                let rendered = message(event)
-                if rendered is IncidentMessageRender, let id = incident?.id {
-                    try await PostgresIncidentMessages.ensure(connection, id, at: now, logger: logger)
+                {
+                    // Same host and service: the property joins the incident already open for them.
+                    joined = true
+                    if transition.to == .down, open.health != .down {
+                        try await PostgresIncidents.setHealth(connection, open.id, .down, logger: logger)
+                    }
+                    incident = try await PostgresIncidents.find(connection, open.id, logger: logger)
                 } else {
-                    outboxID = try await Self.announce(connection, event, { _ in rendered }, logger: logger)
+                    incident = try await PostgresIncidents.open(
+                        connection,
+                        property: result.property,
+                        at: now,
+                        health: transition.to,
+                        logger: logger
+                    )
+                    if let id = incident?.id, let group = incidentGroup {
+                        try await PostgresIncidentGroups.setGroup(connection, id, group, logger: logger)
+                    }
                 }
-                state.announced = transition.to
+                if let id = incident?.id {
+                    try await PostgresIncidentGroups.join(connection, id, property: result.property, logger: logger)
+                }
+                state.openIncidentID = incident?.id
+            case .escalated, .deescalated:
+                if let id = state.openIncidentID {
+                    try await PostgresIncidents.setHealth(connection, id, transition.to, logger: logger)
+                    incident = try await PostgresIncidents.find(connection, id, logger: logger)
+                }
+            case .recovered:
+                if let id = state.openIncidentID {
+                    // The incident resolves when the last of its properties recovers.
+                    if try await PostgresIncidentGroups.leave(
+                        connection,
+                        id,
+                        property: result.property,
+                        logger: logger
+                    ) {
+                        try await PostgresIncidents.close(connection, id, at: now, logger: logger)
+                    }
+                    incident = try await PostgresIncidents.find(connection, id, logger: logger)
+                }
+                state.openIncidentID = nil
             }
-            if let id = incident?.id, let eventID = transitionEventID {
-                let render = try await PostgresIncidentMessages.touch(
+            if let id = incident?.id {
+                transitionEventID = try await PostgresIncidentEvents.append(
                     connection,
-                    id,
-                    through: eventID,
-                    now: now,
+                    incidentID: id,
+                    at: now,
+                    kind: "transition",
+                    payload: TransitionRecord.payload(transition, result),
                     logger: logger
                 )
-                outboxID = outboxID ?? render
             }
-            var advisoryID: Int64?
-            if let advisory, !silenced {
-                advisoryID = try await PostgresOutbox.insert(
-                    connection,
-                    message(.advisory(advisory, result: result, at: now)),
-                    kind: "advisory",
-                    incidentID: nil,
-                    now: now,
-                    logger: logger
-                )
-            }
-            try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
-            var outcome = RecordOutcome(
-                state: state,
-                transition: step.transition,
-                confirmAt: step.confirmAt,
-                incident: incident,
-                outboxID: outboxID ?? advisoryID,
-                silenced: silenced,
-                quorum: decision,
-                advisory: silenced ? nil : advisory
-            )
-            outcome.joinedOpenIncident = joined
-            return outcome
         }
+        let silenced = state.isSilenced(at: now)
+        var outboxID: Int64?
+        if let transition = step.transition, !silenced {
+            let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
+            let rendered = message(event)
+            if rendered is IncidentMessageRender, let id = incident?.id {
+                try await PostgresIncidentMessages.ensure(connection, id, at: now, logger: logger)
+            } else {
+                outboxID = try await Self.announce(connection, event, { _ in rendered }, logger: logger)
+            }
+            state.announced = transition.to
+        }
+        if let id = incident?.id, let eventID = transitionEventID {
+            let render = try await PostgresIncidentMessages.touch(
+                connection,
+                id,
+                through: eventID,
+                now: now,
+                logger: logger
+            )
+            outboxID = outboxID ?? render
+        }
+        var advisoryID: Int64?
+        if let advisory, !silenced {
+            advisoryID = try await PostgresOutbox.insert(
+                connection,
+                message(.advisory(advisory, result: result, at: now)),
+                kind: "advisory",
+                incidentID: nil,
+                now: now,
+                logger: logger
+            )
+        }
+        try await PostgresPropertyStates.save(connection, state, now: now, logger: logger)
+        var outcome = RecordOutcome(
+            state: state,
+            transition: step.transition,
+            confirmAt: step.confirmAt,
+            incident: incident,
+            outboxID: outboxID ?? advisoryID,
+            silenced: silenced,
+            quorum: decision,
+            advisory: silenced ? nil : advisory
+        )
+        outcome.joinedOpenIncident = joined
+        return outcome
     }
 
     public func silence(_ name: String, until: Date, now: Date) async throws {

@@ -56,13 +56,15 @@ enum HistoryRepository {
 
     // MARK: Raw samples
 
+    /// One per probe: the statement is prepared once per connection.
     static func insert(_ db: Database, _ s: HistorySample) throws {
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO probe_samples
                     (property, at, health, status, dns_ms, connect_ms, tls_ms, first_byte_ms, total_ms, error, location)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """,
+                """
+        ).execute(
             arguments: [
                 s.property, s.at.timeIntervalSince1970, s.health.rawValue, s.status, s.timings?.dnsMs,
                 s.timings?.connectMs, s.timings?.tlsMs, s.timings?.firstByteMs, s.timings?.totalMs, s.error,

@@ -3,7 +3,7 @@ public import Foundation
 import GRDB
 public import Probing
 
-/// The durable state store: a SQLite file through GRDB (`DatabasePool`, WAL, `synchronous=FULL` on every
+/// The durable state store: a SQLite file through GRDB (`DatabasePool`, WAL, `synchronous=FULL` on the writer
 /// connection so an acknowledged commit survives power loss, not just a process crash).
 ///
 /// Tables:
@@ -34,9 +34,6 @@ public final class MonitorStore: MonitorStorage {
     public init(path: String) throws {
         self.path = path
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         configuration.busyMode = .timeout(10)
         pool = try StoreError.naming(path, "open") { try DatabasePool(path: path, configuration: configuration) }
         var migrator = DatabaseMigrator()
@@ -106,7 +103,28 @@ public final class MonitorStore: MonitorStorage {
         }
         Self.registerLocationSilence(&migrator)
         HistoryRepository.registerLocationMigration(&migrator)
-        try StoreError.naming(path, "migrate") { try migrator.migrate(pool) }
+        try StoreError.naming(path, "migrate") { try Self.migrate(migrator, pool) }
+        // On the writer, once it is open: `DatabasePool` sets `synchronous = NORMAL` when it turns WAL on, after
+        // `prepareDatabase` has run (a FULL set there never took effect: no commit was synced).
+        try StoreError.naming(path, "open") {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        }
+    }
+
+    /// Runs the migrations, again while one fails with SQLite's generic error for up to 5 s: GRDB's migrator
+    /// reads what is applied before each migration's own transaction, so of two processes opening a new file at
+    /// once the later one runs a migration the other has just run ("table … already exists", "duplicate column
+    /// name"); run again, it skips what the other applied. A migration that really fails still fails, 5 s later.
+    private static func migrate(_ migrator: DatabaseMigrator, _ pool: DatabasePool) throws {
+        let deadline = ContinuousClock.now.advanced(by: .seconds(5))
+        while true {
+            do {
+                return try migrator.migrate(pool)
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_ERROR && ContinuousClock.now < deadline
+            {
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
     }
 
     // MARK: Probe results and silences
@@ -137,124 +155,149 @@ public final class MonitorStore: MonitorStorage {
         message: @escaping @Sendable (AlertEvent) -> any OutboxMessage
     ) async throws -> RecordOutcome {
         try write { db in
-            let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
-            let seen =
-                try LocationStateRepository.find(db, property: result.property, location: location.name)
-                ?? Quorum.seed(from: previous)
-            var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
-            try LocationStateRepository.save(db, location: location.name, own.state, now: now)
-            if Quorum.superseded(result, at: location, fleet: previous) {
-                return .superseded(fleet: previous, now: now)
-            }
-            try LocationStateRepository.heartbeat(db, location: location.name, now: now)
-            let decision = Quorum.decide(
-                try LocationStateRepository.views(db, property: result.property),
-                now: now,
-                context: location
+            try Self.record(
+                db,
+                RecordRequest(
+                    result,
+                    at: location,
+                    policy: policy,
+                    incidentGroup: incidentGroup,
+                    now: now,
+                    message: message
+                )
             )
-            let advisory = Quorum.advisory(
-                own: &own.state,
-                location: location.name,
-                decision: decision,
-                policy: policy,
-                now: now
-            )
-            if advisory != nil { try LocationStateRepository.save(db, location: location.name, own.state, now: now) }
-            let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
-            var state = step.state
-            var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
-            var transitionEventID: Int64?
-            var joined = false
-            if let transition = step.transition {
-                switch transition.kind {
-                case .opened:
-                    if let group = incidentGroup, let open = try IncidentGroupRepository.openIncident(db, group: group)
-                    {
-                        // Same host and service: the property joins the incident already open for them.
-                        joined = true
-                        if transition.to == .down, open.health != .down {
-                            try IncidentRepository.setHealth(db, open.id, .down)
-                        }
-                        incident = try IncidentRepository.find(db, open.id)
-                    } else {
-                        incident = try IncidentRepository.open(
-                            db,
-                            property: result.property,
-                            at: now,
-                            health: transition.to
-                        )
-                        if let id = incident?.id, let group = incidentGroup {
-                            try IncidentGroupRepository.setGroup(db, id, group)
-                        }
-                    }
-                    if let id = incident?.id { try IncidentGroupRepository.join(db, id, property: result.property) }
-                    state.openIncidentID = incident?.id
-                case .escalated, .deescalated:
-                    if let id = state.openIncidentID {
-                        try IncidentRepository.setHealth(db, id, transition.to)
-                        incident = try IncidentRepository.find(db, id)
-                    }
-                case .recovered:
-                    if let id = state.openIncidentID {
-                        // The incident resolves when the last of its properties recovers.
-                        try IncidentGroupRepository.leave(db, id, property: result.property)
-                        if try IncidentGroupRepository.openMembers(db, id) == 0 {
-                            try IncidentRepository.close(db, id, at: now)
-                        }
-                        incident = try IncidentRepository.find(db, id)
-                    }
-                    state.openIncidentID = nil
-                }
-                if let id = incident?.id {
-                    transitionEventID = try IncidentEventRepository.append(
-                        db,
-                        incidentID: id,
-                        at: now,
-                        kind: "transition",
-                        payload: TransitionRecord.payload(transition, result)
-                    )
-                }
+        }
+    }
+
+    public func record(batch requests: [RecordRequest]) async throws -> [RecordOutcome] {
+        try write { db in
+            try requests.map { request in
+                if let sample = request.sample { try HistoryRepository.insert(db, sample) }
+                return try Self.record(db, request)
             }
-            let silenced = state.isSilenced(at: now)
-            var outboxID: Int64?
-            if let transition = step.transition, !silenced {
-                let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
-                let rendered = message(event)
-                if rendered is IncidentMessageRender, let id = incident?.id {
-                    try IncidentMessageRepository.ensure(db, id, at: now)
+        }
+    }
+
+    /// One result's record (see `record(_:at:…)`), in the caller's transaction.
+    private static func record(_ db: Database, _ request: RecordRequest) throws -> RecordOutcome {
+        let (result, location, policy) = (request.result, request.location, request.policy)
+        let (incidentGroup, now, message) = (request.incidentGroup, request.now, request.message)
+        let previous = try PropertyStateRepository.find(db, result.property) ?? PropertyState(name: result.property)
+        let seen =
+            try LocationStateRepository.find(db, property: result.property, location: location.name)
+            ?? Quorum.seed(from: previous)
+        var own = Quorum.ownStep(result, seen: seen, policy: policy, now: now)
+        try LocationStateRepository.save(db, location: location.name, own.state, now: now)
+        if Quorum.superseded(result, at: location, fleet: previous) {
+            return .superseded(fleet: previous, now: now)
+        }
+        try LocationStateRepository.heartbeat(db, location: location.name, now: now)
+        let decision = Quorum.decide(
+            try LocationStateRepository.views(db, property: result.property, own: (location.name, own.state)),
+            now: now,
+            context: location
+        )
+        let advisory = Quorum.advisory(
+            own: &own.state,
+            location: location.name,
+            decision: decision,
+            policy: policy,
+            now: now
+        )
+        if advisory != nil { try LocationStateRepository.save(db, location: location.name, own.state, now: now) }
+        let step = Quorum.fleetStep(previous: previous, result: result, decision: decision, location: own)
+        var state = step.state
+        var incident: Incident? = try state.openIncidentID.flatMap { try IncidentRepository.find(db, $0) }
+        var transitionEventID: Int64?
+        var joined = false
+        if let transition = step.transition {
+            switch transition.kind {
+            case .opened:
+                if let group = incidentGroup, let open = try IncidentGroupRepository.openIncident(db, group: group) {
+                    // Same host and service: the property joins the incident already open for them.
+                    joined = true
+                    if transition.to == .down, open.health != .down {
+                        try IncidentRepository.setHealth(db, open.id, .down)
+                    }
+                    incident = try IncidentRepository.find(db, open.id)
                 } else {
-                    outboxID = try Self.announce(db, event, { _ in rendered })
+                    incident = try IncidentRepository.open(
+                        db,
+                        property: result.property,
+                        at: now,
+                        health: transition.to
+                    )
+                    if let id = incident?.id, let group = incidentGroup {
+                        try IncidentGroupRepository.setGroup(db, id, group)
+                    }
                 }
-                state.announced = transition.to
+                if let id = incident?.id { try IncidentGroupRepository.join(db, id, property: result.property) }
+                state.openIncidentID = incident?.id
+            case .escalated, .deescalated:
+                if let id = state.openIncidentID {
+                    try IncidentRepository.setHealth(db, id, transition.to)
+                    incident = try IncidentRepository.find(db, id)
+                }
+            case .recovered:
+                if let id = state.openIncidentID {
+                    // The incident resolves when the last of its properties recovers.
+                    try IncidentGroupRepository.leave(db, id, property: result.property)
+                    if try IncidentGroupRepository.openMembers(db, id) == 0 {
+                        try IncidentRepository.close(db, id, at: now)
+                    }
+                    incident = try IncidentRepository.find(db, id)
+                }
+                state.openIncidentID = nil
             }
-            if let id = incident?.id, let eventID = transitionEventID {
-                let render = try IncidentMessageRepository.touch(db, id, through: eventID, now: now)
-                outboxID = outboxID ?? render
-            }
-            var advisoryID: Int64?
-            if let advisory, !silenced {
-                advisoryID = try OutboxRepository.insert(
+            if let id = incident?.id {
+                transitionEventID = try IncidentEventRepository.append(
                     db,
-                    message(.advisory(advisory, result: result, at: now)),
-                    kind: "advisory",
-                    incidentID: nil,
-                    now: now
+                    incidentID: id,
+                    at: now,
+                    kind: "transition",
+                    payload: TransitionRecord.payload(transition, result)
                 )
             }
-            try PropertyStateRepository.save(db, state, now: now)
-            var outcome = RecordOutcome(
-                state: state,
-                transition: step.transition,
-                confirmAt: step.confirmAt,
-                incident: incident,
-                outboxID: outboxID ?? advisoryID,
-                silenced: silenced,
-                quorum: decision,
-                advisory: silenced ? nil : advisory
-            )
-            outcome.joinedOpenIncident = joined
-            return outcome
         }
+        let silenced = state.isSilenced(at: now)
+        var outboxID: Int64?
+        if let transition = step.transition, !silenced {
+            let event = AlertEvent(transition: transition, result: result, incident: incident, at: now, note: nil)
+            let rendered = message(event)
+            if rendered is IncidentMessageRender, let id = incident?.id {
+                try IncidentMessageRepository.ensure(db, id, at: now)
+            } else {
+                outboxID = try Self.announce(db, event, { _ in rendered })
+            }
+            state.announced = transition.to
+        }
+        if let id = incident?.id, let eventID = transitionEventID {
+            let render = try IncidentMessageRepository.touch(db, id, through: eventID, now: now)
+            outboxID = outboxID ?? render
+        }
+        var advisoryID: Int64?
+        if let advisory, !silenced {
+            advisoryID = try OutboxRepository.insert(
+                db,
+                message(.advisory(advisory, result: result, at: now)),
+                kind: "advisory",
+                incidentID: nil,
+                now: now
+            )
+        }
+        try PropertyStateRepository.save(db, state, now: now)
+        var outcome = RecordOutcome(
+            state: state,
+            transition: step.transition,
+            confirmAt: step.confirmAt,
+            incident: incident,
+            outboxID: outboxID ?? advisoryID,
+            silenced: silenced,
+            quorum: decision,
+            advisory: silenced ? nil : advisory
+        )
+        outcome.joinedOpenIncident = joined
+        return outcome
     }
 
     public func silence(_ name: String, until: Date, now: Date) async throws {
@@ -461,6 +504,11 @@ public final class MonitorStore: MonitorStorage {
     /// its errors naming the store's file.
     func write<T>(_ updates: (Database) throws -> T) throws -> T {
         try StoreError.naming(path, "write") { try pool.write(updates) }
+    }
+
+    /// The writer connection's `PRAGMA synchronous` (2 is FULL), as the store runs with it.
+    func writerSynchronous() throws -> Int {
+        try write { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// One read, its errors naming the store's file.

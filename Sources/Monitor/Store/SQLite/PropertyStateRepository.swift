@@ -10,8 +10,14 @@ struct PropertyStateRecord: Codable, FetchableRecord, PersistableRecord {
 }
 
 enum PropertyStateRepository {
+    /// Every probe's record reads and saves its property's row: both statements are prepared once per
+    /// connection (`cachedStatement`).
     static func find(_ db: Database, _ name: String) throws -> PropertyState? {
-        try PropertyStateRecord.fetchOne(db, key: name).map { try PropertyStateJSON.decode($0.state) }
+        try String.fetchOne(
+            db.cachedStatement(sql: "SELECT state FROM property_state WHERE name = ?"),
+            arguments: [name]
+        )
+        .map { try PropertyStateJSON.decode($0) }
     }
 
     static func all(_ db: Database) throws -> [PropertyState] {
@@ -19,7 +25,11 @@ enum PropertyStateRepository {
     }
 
     static func save(_ db: Database, _ state: PropertyState, now: Date) throws {
-        let json = try PropertyStateJSON.encode(state)
-        try PropertyStateRecord(name: state.name, state: json, updated_at: now.timeIntervalSince1970).upsert(db)
+        try db.cachedStatement(
+            sql: """
+                INSERT INTO property_state (name, state, updated_at) VALUES (?, ?, ?)
+                ON CONFLICT (name) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+                """
+        ).execute(arguments: [state.name, try PropertyStateJSON.encode(state), now.timeIntervalSince1970])
     }
 }
