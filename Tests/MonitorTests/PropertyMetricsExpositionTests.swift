@@ -24,44 +24,27 @@ import ZumikTestSupport
     static let odd = "we\"ird\\name\nx"
 
     static func observe(_ metrics: MonitorMetrics) {
-        let at = Date(timeIntervalSince1970: 1_700_000_000)
-        metrics.probe(
-            ProbeResult(
-                property: "web",
-                url: "https://web.invalid/",
-                at: at,
-                health: .healthy,
-                timings: PhaseTimings(dnsMs: 1, connectMs: 3, tlsMs: 10, firstByteMs: 30, totalMs: 42),
-                certificateExpiry: Date(timeIntervalSince1970: 1_800_000_000.5)
+        func probe(_ property: String, _ health: Health, _ timings: PhaseTimings, expiry: Date? = nil) {
+            metrics.probe(
+                ProbeResult(
+                    property: property,
+                    url: "https://probe.invalid/",
+                    at: Date(timeIntervalSince1970: 1_700_000_000),
+                    health: health,
+                    timings: timings,
+                    certificateExpiry: expiry
+                )
             )
+        }
+        probe(
+            "web",
+            .healthy,
+            PhaseTimings(dnsMs: 1, connectMs: 3, tlsMs: 10, firstByteMs: 30, totalMs: 42),
+            expiry: Date(timeIntervalSince1970: 1_800_000_000.5)
         )
-        metrics.probe(
-            ProbeResult(
-                property: "web",
-                url: "https://web.invalid/",
-                at: at,
-                health: .healthy,
-                timings: PhaseTimings(dnsMs: 0.5, connectMs: 2, firstByteMs: 7, totalMs: 7.25)
-            )
-        )
-        metrics.probe(
-            ProbeResult(
-                property: "gone",
-                url: "http://gone.invalid/",
-                at: at,
-                health: .down,
-                timings: PhaseTimings(dnsMs: 0.2, totalMs: 3000)
-            )
-        )
-        metrics.probe(
-            ProbeResult(
-                property: odd,
-                url: "http://odd.invalid/",
-                at: at,
-                health: .degraded,
-                timings: PhaseTimings(dnsMs: 4, connectMs: 9, firstByteMs: 900, totalMs: 12_000)
-            )
-        )
+        probe("web", .healthy, PhaseTimings(dnsMs: 0.5, connectMs: 2, firstByteMs: 7, totalMs: 7.25))
+        probe("gone", .down, PhaseTimings(dnsMs: 0.2, totalMs: 3000))
+        probe(odd, .degraded, PhaseTimings(dnsMs: 4, connectMs: 9, firstByteMs: 900, totalMs: 12_000))
         metrics.state("web", .healthy)
         metrics.state("gone", .healthy)
         metrics.state("gone", .down)
@@ -77,7 +60,13 @@ import ZumikTestSupport
         metrics.quorum(
             "gone",
             decision,
-            advisory: LocationAdvisory(kind: .failingAlone, location: "a", sees: .down, since: at, decision: decision)
+            advisory: LocationAdvisory(
+                kind: .failingAlone,
+                location: "a",
+                sees: .down,
+                since: .distantPast,
+                decision: decision
+            )
         )
         metrics.quorum("web", QuorumDecision(health: .healthy, live: ["a"], failing: [], required: 1), advisory: nil)
     }
@@ -167,6 +156,40 @@ import ZumikTestSupport
             #expect(!registry.contains("# TYPE \(family) "), "\(family) is registered in the Prometheus registry")
         }
         #expect(registry.contains("# TYPE zumik_monitor_build_info gauge"))
+    }
+
+    /// Probes recorded from many tasks at once, while `/metrics` is rendered: no update is lost and every series
+    /// is made once.
+    @Test func concurrentUpdatesAreAllCounted() async throws {
+        let metrics = MonitorMetrics()
+        await withTaskGroup(of: Void.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    for i in 0..<500 {
+                        metrics.probe(
+                            ProbeResult(property: "p\(i % 50)", url: "", at: .distantPast, health: .healthy)
+                        )
+                        metrics.transition("t\(task)", to: .down)
+                    }
+                }
+            }
+            group.addTask {
+                for _ in 0..<20 {
+                    var buffer: [UInt8] = []
+                    metrics.series.emit(into: &buffer)
+                }
+            }
+        }
+        var buffer: [UInt8] = []
+        metrics.series.emit(into: &buffer)
+        let lines = String(decoding: buffer, as: UTF8.self).split(separator: "\n")
+        let probes = lines.filter { $0.hasPrefix("zumik_monitor_probes_total{") }
+        #expect(probes.count == 50)
+        #expect(probes.allSatisfy { $0.hasSuffix(" 80") }, "\(probes)")
+        let totals = lines.filter { $0.hasPrefix(#"zumik_monitor_probe_duration_seconds_count{"#) }
+        #expect(totals.count == 100 && totals.allSatisfy { $0.hasSuffix(" 80") }, "\(totals)")
+        let transitions = lines.filter { $0.hasPrefix("zumik_monitor_transitions_total{") }
+        #expect(transitions.count == 8 && transitions.allSatisfy { $0.hasSuffix(" 500") }, "\(transitions)")
     }
 
     static let golden = #"""

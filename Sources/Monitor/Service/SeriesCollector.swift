@@ -82,11 +82,10 @@ final class SeriesCollector: Sendable {
         }
     }
 
-    /// Appends every family in the text exposition format.
+    /// Appends every family in the text exposition format, rendered outside the lock from a snapshot (the
+    /// tables are copied on write, so probes recorded meanwhile wait for none of it).
     func emit(into buffer: inout [UInt8]) {
-        state.withLock { state in
-            for table in state.tables { table.emit(into: &buffer) }
-        }
+        for table in state.withLock({ $0.tables }) { table.emit(into: &buffer) }
     }
 }
 
