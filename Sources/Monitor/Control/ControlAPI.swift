@@ -92,10 +92,13 @@ public enum ControlAPI {
         )
         scrape.get("/metrics") { _, _ in
             refresh()
+            // The registry's families, then the per-property ones (``SeriesCollector``).
+            var exposition = registry.emitToBuffer()
+            monitor.metrics.series.emit(into: &exposition)
             return Response(
                 status: .ok,
                 headers: [.contentType: "text/plain; version=0.0.4"],
-                body: .init(byteBuffer: ByteBuffer(bytes: registry.emitToBuffer()))
+                body: .init(byteBuffer: ByteBuffer(bytes: exposition))
             )
         }
         return router

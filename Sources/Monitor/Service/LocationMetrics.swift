@@ -10,21 +10,9 @@ import Prometheus
 ///   0 once it is silent; set once per cycle from the fleet's heartbeats.
 extension MonitorMetrics {
     func quorum(_ property: String, _ decision: QuorumDecision, advisory: LocationAdvisory?) {
-        registry.makeGauge(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_live_locations",
-                "Live locations (recent heartbeat) counted by the property's last recorded result."
-            ),
-            labels: [("property", property)]
-        ).set(to: Double(decision.live.count))
+        series.set(Self.liveLocations, [property], to: Double(decision.live.count))
         guard let advisory else { return }
-        registry.makeGauge(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_location_below_quorum",
-                "1 while the location sees the property failing and the quorum does not (an advisory is out)."
-            ),
-            labels: [("property", property), ("location", advisory.location)]
-        ).set(to: advisory.kind == .failingAlone ? 1 : 0)
+        series.set(Self.belowQuorum, [property, advisory.location], to: advisory.kind == .failingAlone ? 1 : 0)
     }
 }
 

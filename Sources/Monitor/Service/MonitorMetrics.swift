@@ -2,9 +2,10 @@ public import Foundation
 import Probing
 public import Prometheus
 
-/// The monitor's metrics, in a Prometheus registry (the control API's `/metrics` emits it), each with its
-/// HELP text. Names follow Prometheus conventions (`docs/architecture.md`): `zumik_monitor_…`, counters end
-/// in `_total`, durations are seconds and end in `_seconds`, timestamps are Unix seconds.
+/// The monitor's metrics, each with its HELP text: the per-property families in a ``SeriesCollector``, the
+/// others in a Prometheus registry (the control API's `/metrics` emits both). Names follow Prometheus
+/// conventions (`docs/architecture.md`): `zumik_monitor_…`, counters end in `_total`, durations are seconds and
+/// end in `_seconds`, timestamps are Unix seconds.
 ///
 /// - `zumik_monitor_probes_total{property, outcome}`: probes by outcome (healthy/degraded/down);
 /// - `zumik_monitor_probe_duration_seconds{property, phase}`: histogram per phase (`dns`, `connect`, `tls`,
@@ -22,8 +23,9 @@ public import Prometheus
 /// - the pager's (``PagerHealth``) and the build's (`zumik_monitor_build_info{version}`).
 public struct MonitorMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
-    /// The per-property metrics every probe updates, each looked up in the registry once.
-    let handles = MetricHandles()
+    /// The families with one series per property (``PropertyFamilies``), kept out of the registry: adding a label
+    /// set there copies the family's table, which made registering thousands of properties quadratic.
+    let series = SeriesCollector()
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -41,35 +43,12 @@ public struct MonitorMetrics: Sendable {
     ]
 
     func probe(_ result: ProbeResult) {
-        handles.counter([result.property, result.health.rawValue]) {
-            registry.makeCounter(
-                descriptor: MonitorMetrics.metric(
-                    "zumik_monitor_probes_total",
-                    "Probes run, by property and classified outcome (healthy, degraded, down)."
-                ),
-                labels: [("property", result.property), ("outcome", result.health.rawValue)]
-            )
-        }.increment()
+        series.increment(Self.probes, [result.property, result.health.rawValue])
         for (phase, seconds) in Self.phases(result.timings) {
-            handles.histogram([result.property, phase]) {
-                registry.makeDurationHistogram(
-                    descriptor: MonitorMetrics.metric(
-                        "zumik_monitor_probe_duration_seconds",
-                        "Probe time by phase: dns, connect, tls, first_byte (each phase alone) and total."
-                    ),
-                    labels: [("property", result.property), ("phase", phase)],
-                    buckets: Self.phaseBuckets
-                )
-            }.recordNanoseconds(Int64((seconds * 1e9).rounded()))
+            series.record(Self.probeDuration, [result.property, phase], .nanoseconds(Int64((seconds * 1e9).rounded())))
         }
         if let expiry = result.certificateExpiry {
-            registry.makeGauge(
-                descriptor: MonitorMetrics.metric(
-                    "zumik_monitor_certificate_expiry_timestamp_seconds",
-                    "notAfter of the property's TLS leaf certificate, as a Unix timestamp."
-                ),
-                labels: [("property", result.property)]
-            ).set(to: expiry.timeIntervalSince1970)
+            series.set(Self.certificateExpiry, [result.property], to: expiry.timeIntervalSince1970)
         }
     }
 
@@ -87,26 +66,12 @@ public struct MonitorMetrics: Sendable {
 
     func state(_ property: String, _ health: Health) {
         for state in Health.allCases {
-            handles.gauge([property, state.rawValue]) {
-                registry.makeGauge(
-                    descriptor: MonitorMetrics.metric(
-                        "zumik_monitor_property_state",
-                        "1 for the property's confirmed (debounced) state, 0 for the other states."
-                    ),
-                    labels: [("property", property), ("state", state.rawValue)]
-                )
-            }.set(to: state == health ? 1 : 0)
+            series.set(Self.propertyState, [property, state.rawValue], to: state == health ? 1 : 0)
         }
     }
 
     func transition(_ property: String, to: Health) {
-        registry.makeCounter(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_transitions_total",
-                "Confirmed state transitions, by property and new state."
-            ),
-            labels: [("property", property), ("to", to.rawValue)]
-        ).increment()
+        series.increment(Self.transitions, [property, to.rawValue])
     }
 
     func openIncidents(_ count: Int) {
@@ -128,35 +93,17 @@ public struct MonitorMetrics: Sendable {
 
     /// Rounds spent on a property's incidents (each remediation action costs one).
     public func remediationRounds(_ property: String, _ rounds: Int) {
-        registry.makeCounter(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_remediation_rounds_total",
-                "Remediation rounds spent, by property."
-            ),
-            labels: [("property", property)]
-        ).increment(by: Int64(rounds))
+        series.increment(Self.remediationRounds, [property], by: Int64(rounds))
     }
 
     /// An action sent to the ops-agent for a property.
     public func remediationAction(_ property: String, action: String) {
-        registry.makeCounter(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_remediation_actions_total",
-                "Actions sent to the ops-agent by remediation, by property and action id."
-            ),
-            labels: [("property", property), ("action", action)]
-        ).increment()
+        series.increment(Self.remediationActions, [property, action])
     }
 
     /// The on-call human paged for a property's incident (at most once per incident).
     public func paged(_ property: String) {
-        registry.makeCounter(
-            descriptor: MonitorMetrics.metric(
-                "zumik_monitor_pages_total",
-                "Pages queued for the on-call human, by property."
-            ),
-            labels: [("property", property)]
-        ).increment()
+        series.increment(Self.pages, [property])
     }
 
     // MARK: Outbox
