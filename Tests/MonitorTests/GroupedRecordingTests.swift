@@ -73,12 +73,9 @@ import ZumikTestSupport
 
     @Test(.enabled(if: PostgresTestStore.unavailableReason == nil, "PostgreSQL 15 is not installed"))
     func resultsOfABatchTheStoreCannotTakeAreKeptAndRecordedInOrder() async throws {
-        let server = try PostgresServer()
-        defer { try? server.stop() }
-        let url = server.url(database: try server.makeDatabase())
-        let health = StoreHealth(backend: "postgres")
-        let (store, pool) = try PostgresReachabilityTests.store(url, health: health)
-        defer { pool.cancel() }
+        let own = try PostgresReachabilityTests.OwnServer()
+        defer { own.close() }
+        let (server, store, health) = (own.server, own.store, own.health)
         _ = try await store.allStates()
         let monitor = monitor(store, health: health)
         let properties = config().properties

@@ -95,12 +95,9 @@ struct PostgresLostConnectionTests {
     /// answered "unavailable" soon after the close, and the store serves the next call on a new connection.
     @Test(.enabled(if: PostgresTestStore.unavailableReason == nil, "PostgreSQL 15 is not installed"))
     func aStatementSentOnAConnectionTheServerClosedEndsTheCallAsUnavailable() async throws {
-        let server = try PostgresServer()
-        defer { try? server.stop() }
-        let url = server.url(database: try server.makeDatabase())
-        let health = StoreHealth(backend: "postgres")
-        let (store, pool) = try PostgresReachabilityTests.store(url, health: health)
-        defer { pool.cancel() }
+        let own = try PostgresReachabilityTests.OwnServer()
+        defer { own.close() }
+        let (store, health) = (own.store, own.health)
         _ = try await store.enqueue(DiscordMessage(content: "before"), kind: "test", incidentID: nil, now: Date())
 
         let started = ContinuousClock.now
@@ -127,6 +124,26 @@ struct PostgresLostConnectionTests {
         _ = try await store.enqueue(DiscordMessage(content: "after"), kind: "test", incidentID: nil, now: Date())
         #expect(health.isReachable)
         #expect(try await store.allOutbox().count == 2)
+    }
+
+    /// Calls on one pooled connection leave nothing behind once answered (on main each call registered a callback
+    /// on its connection's close, kept until the connection closed: a monitor whose connections never close kept
+    /// every call it ever made).
+    @Test(.enabled(if: PostgresTestStore.unavailableReason == nil, "PostgreSQL 15 is not installed"))
+    func callsLeaveNothingOnTheirConnection() async throws {
+        let own = try PostgresReachabilityTests.OwnServer()
+        defer { own.close() }
+        _ = try await own.store.allOutbox()
+        let before = StorageCalls.live.load(ordering: .relaxed)
+        for _ in 0..<300 { _ = try await own.store.allOutbox() }
+        // Each call's watchdog lets go of it once cancelled; give them a moment.
+        let deadline = ContinuousClock.now.advanced(by: .seconds(10))
+        var grown = StorageCalls.live.load(ordering: .relaxed) - before
+        while grown >= 100, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            grown = StorageCalls.live.load(ordering: .relaxed) - before
+        }
+        #expect(grown < 100, "\(grown) of 300 answered calls still alive")
     }
 }
 

@@ -23,6 +23,36 @@ struct PostgresReachabilityTests {
         return (store, Task { await store.run() })
     }
 
+    /// A `store(_:health:)` on a PostgreSQL server of its own, which the test may stop and start; `close()` ends
+    /// both.
+    final class OwnServer: Sendable {
+        let server: PostgresServer
+        let store: PostgresStore
+        let health: StoreHealth
+        private let pool: Task<Void, Never>
+
+        init() throws {
+            let server = try PostgresServer()
+            let health = StoreHealth(backend: "postgres")
+            do {
+                (store, pool) = try PostgresReachabilityTests.store(
+                    server.url(database: try server.makeDatabase()),
+                    health: health
+                )
+            } catch {
+                try? server.stop()
+                throw error
+            }
+            self.server = server
+            self.health = health
+        }
+
+        func close() {
+            pool.cancel()
+            try? server.stop()
+        }
+    }
+
     @Test func aDatabaseNobodyAnswersFailsEachCallWithinTheWaitAndIsReportedWithoutTheURL() async throws {
         let registry = PrometheusCollectorRegistry()
         let health = StoreHealth(backend: "postgres", registry: registry)
@@ -49,12 +79,9 @@ struct PostgresReachabilityTests {
     }
 
     @Test func aCallThatGaveUpWroteNothingAndTheStoreRecoversByItself() async throws {
-        let server = try PostgresServer()
-        defer { try? server.stop() }
-        let url = server.url(database: try server.makeDatabase())
-        let health = StoreHealth(backend: "postgres")
-        let (store, pool) = try Self.store(url, health: health)
-        defer { pool.cancel() }
+        let own = try PostgresReachabilityTests.OwnServer()
+        defer { own.close() }
+        let (server, store, health) = (own.server, own.store, own.health)
         _ = try await store.enqueue(DiscordMessage(content: "before"), kind: "test", incidentID: nil, now: Date())
         #expect(health.isReachable)
 

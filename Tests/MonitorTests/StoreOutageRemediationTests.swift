@@ -56,12 +56,9 @@ struct StoreOutageRemediationTests {
     }
 
     @Test func aRunCutShortByTheOutageSendsNoActionAndIsNotMarkedComplete() async throws {
-        let server = try PostgresServer()
-        defer { try? server.stop() }
-        let url = server.url(database: try server.makeDatabase())
-        let health = StoreHealth(backend: "postgres")
-        let (store, pool) = try PostgresReachabilityTests.store(url, health: health)
-        defer { pool.cancel() }
+        let own = try PostgresReachabilityTests.OwnServer()
+        defer { own.close() }
+        let (server, store, health) = (own.server, own.store, own.health)
         let api = try FlakyProperty()
         defer { api.server.stop() }
         api.set(500)
